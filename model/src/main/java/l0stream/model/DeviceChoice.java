@@ -1,0 +1,48 @@
+package l0stream.model;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+
+import java.util.Locale;
+
+/**
+ * Where the model trains: {@code auto} takes the first GPU when the engine sees one and the CPU
+ * otherwise; {@code gpu} fails fast when there is none rather than silently training on the CPU.
+ */
+public enum DeviceChoice {
+    AUTO,
+    CPU,
+    GPU;
+
+    /** Parses {@code auto|cpu|gpu} (case-insensitive); the error names the accepted values. */
+    public static DeviceChoice parse(String value, String field) {
+        try {
+            return valueOf(value.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new IllegalArgumentException(
+                    "Invalid value " + value + " for " + field + ": expected one of auto, cpu, gpu", e);
+        }
+    }
+
+    /** Resolves to a DJL device on the given engine. */
+    public Device resolve(Engine engine) {
+        int gpus = engine.getGpuCount();
+        switch (this) {
+            case CPU:
+                return Device.cpu();
+            case GPU:
+                if (gpus == 0) {
+                    throw new IllegalStateException(
+                            "device=gpu was requested but the PyTorch engine sees no GPU"
+                                    + " (the CPU native library is on the classpath?)");
+                }
+                return Device.gpu();
+            default:
+                return gpus > 0 ? Device.gpu() : Device.cpu();
+        }
+    }
+
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

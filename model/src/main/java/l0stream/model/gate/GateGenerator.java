@@ -1,0 +1,99 @@
+package l0stream.model.gate;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Dep-L0's gate generator: an MLP that models the dependency between the gates of consecutive
+ * layers. Starting from h₀ = ones(d) (d = 64), each gated layer l in chain order gets
+ * h_l = log(100)·tanh(W_l h_{l−1} + b_l) and log α_l = h_l, so W_l has shape (C_l, C_{l−1}) with
+ * C₀ = d. Forward order chains the layers first to last; backward order chains them last to
+ * first (the first linear then maps d → C_last), and log α is returned in layer order either way.
+ *
+ * <p>Initialisation as in the reference code: W_l uniform in ±1/√fan_in (PyTorch's default for
+ * {@code nn.Linear}), b_l ~ N(3, 0.01²), so every gate starts almost surely open
+ * (log α ≈ 4.6·tanh(3) ≈ 4.58).
+ *
+ * <p>Parameters are named {@code gen<j>.weight}/{@code gen<j>.bias} by chain position j.
+ */
+public final class GateGenerator implements GateParameters {
+
+    public static final int DEFAULT_INPUT_DIM = 64;
+    public static final double LOG_ALPHA_SCALE = Math.log(100);
+    public static final double BIAS_INIT_MEAN = 3.0;
+    public static final double BIAS_INIT_STD = 0.01;
+
+    private final int inputDim;
+    private final boolean backward;
+    private final int[] chainToLayer;
+    private final List<NDArray> weights = new ArrayList<>();
+    private final List<NDArray> biases = new ArrayList<>();
+    private final Map<String, NDArray> parameters = new LinkedHashMap<>();
+
+    public GateGenerator(NDManager owner, int[] widths, boolean backward, int inputDim, GateNoise init) {
+        if (widths.length == 0) {
+            throw new IllegalArgumentException("Invalid value [] for widths: a generator needs a gated layer");
+        }
+        this.inputDim = inputDim;
+        this.backward = backward;
+        this.chainToLayer = new int[widths.length];
+        int prev = inputDim;
+        for (int j = 0; j < widths.length; j++) {
+            int layer = backward ? widths.length - 1 - j : j;
+            chainToLayer[j] = layer;
+            int out = widths[layer];
+            double bound = 1.0 / Math.sqrt(prev);
+            float[] w = new float[out * prev];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) ((init.nextDouble() * 2 - 1) * bound);
+            }
+            float[] b = new float[out];
+            for (int i = 0; i < out; i++) {
+                b[i] = (float) (BIAS_INIT_MEAN + BIAS_INIT_STD * init.nextGaussian());
+            }
+            NDArray wa = owner.create(w, new Shape(out, prev));
+            NDArray ba = owner.create(b, new Shape(out));
+            wa.setRequiresGradient(true);
+            ba.setRequiresGradient(true);
+            weights.add(wa);
+            biases.add(ba);
+            parameters.put("gen" + j + ".weight", wa);
+            parameters.put("gen" + j + ".bias", ba);
+            prev = out;
+        }
+    }
+
+    public boolean backward() {
+        return backward;
+    }
+
+    public int inputDim() {
+        return inputDim;
+    }
+
+    @Override
+    public List<NDArray> logAlphas(NDManager scope) {
+        NDArray[] out = new NDArray[chainToLayer.length];
+        NDArray scale = HardConcreteGate.constant(scope, LOG_ALPHA_SCALE);
+        NDArray h = scope.ones(new Shape(1, inputDim));
+        for (int j = 0; j < chainToLayer.length; j++) {
+            h = scale.mul(Linear.linear(h, weights.get(j), biases.get(j)).singletonOrThrow().tanh());
+            out[chainToLayer[j]] = h.reshape(-1);
+        }
+        return Collections.unmodifiableList(Arrays.asList(out));
+    }
+
+    @Override
+    public Map<String, NDArray> parameters() {
+        return Collections.unmodifiableMap(parameters);
+    }
+}

@@ -1,0 +1,55 @@
+package l0stream.model.gate;
+
+/**
+ * The source of the uniform noise u that hard-concrete sampling needs: SplitMix64, whose whole
+ * state is one {@code long}, so that a training checkpoint can capture it exactly and a restored
+ * run draws the same gates as an uninterrupted one. Not thread-safe.
+ */
+public final class GateNoise {
+
+    private long state;
+
+    public GateNoise(long state) {
+        this.state = state;
+    }
+
+    public long state() {
+        return state;
+    }
+
+    public void restore(long state) {
+        this.state = state;
+    }
+
+    public long nextLong() {
+        long z = (state += 0x9E3779B97F4A7C15L);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /** Uniform in [0, 1) with 53 random bits. */
+    public double nextDouble() {
+        return (nextLong() >>> 11) * 0x1.0p-53;
+    }
+
+    /** Standard normal (Box–Muller; the second value is discarded to keep the state simple). */
+    public double nextGaussian() {
+        double u1 = Math.max(nextDouble(), Double.MIN_NORMAL);
+        double u2 = nextDouble();
+        return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    }
+
+    /**
+     * Fills {@code out} with log u − log(1−u) for u ~ U(ε, 1−ε): the logistic noise of the
+     * hard-concrete reparameterisation.
+     */
+    public void fillLogisticNoise(float[] out) {
+        double lo = HardConcreteGate.EPSILON;
+        double span = 1 - 2 * HardConcreteGate.EPSILON;
+        for (int i = 0; i < out.length; i++) {
+            double u = lo + span * nextDouble();
+            out[i] = (float) (Math.log(u) - Math.log1p(-u));
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package l0stream.model.gate;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where the log α of every gated layer comes from. Implementations own their parameters (in the
+ * manager they were created with); the gate optimiser (Adam) trains exactly {@link #parameters()}.
+ */
+public interface GateParameters {
+
+    /**
+     * log α per gated layer, in layer order, each of shape (C_l). The arrays are either owned by
+     * {@code scope} or are the implementation's own parameters: callers must not close them and
+     * must keep a {@code scope} array as the left operand of any op on them.
+     */
+    List<NDArray> logAlphas(NDManager scope);
+
+    /** Trainable gate parameters by stable name. */
+    Map<String, NDArray> parameters();
+
+    /** Builds the parameterisation of {@code kind} for gated layers of the given widths. */
+    static GateParameters create(GateKind kind, NDManager owner, int[] widths, GateNoise init) {
+        switch (kind) {
+            case DEP_FORWARD:
+                return new GateGenerator(owner, widths, false, GateGenerator.DEFAULT_INPUT_DIM, init);
+            case DEP_BACKWARD:
+                return new GateGenerator(owner, widths, true, GateGenerator.DEFAULT_INPUT_DIM, init);
+            case HC:
+                return new IndependentGates(owner, widths, init);
+            default:
+                throw new IllegalArgumentException("Invalid value " + kind.id() + " for gates: has no gate parameters");
+        }
+    }
+}

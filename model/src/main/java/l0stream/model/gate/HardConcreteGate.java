@@ -1,0 +1,83 @@
+package l0stream.model.gate;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+
+/**
+ * The hard-concrete distribution of Louizos et al. (2018) as used by Dep-L0, with
+ * β = 2/3, γ = −0.1, ζ = 1.1.
+ *
+ * <ul>
+ *   <li>training sample, per (example, channel): s = σ((log u − log(1−u) + log α)/β),
+ *       z = clamp(s·(ζ−γ)+γ, 0, 1), with u ~ U(ε, 1−ε);
+ *   <li>test time (deterministic): z = clamp(σ(log α)·(ζ−γ)+γ, 0, 1);
+ *   <li>P(z ≠ 0) = 1 − Q(0) = σ(log α − β·log(−γ/ζ)).
+ * </ul>
+ *
+ * <p>Shapes: {@code logAlpha} is (C) for one layer; {@code noiseLogit} (the precomputed
+ * log u − log(1−u)) is (N, C); a training sample is (N, C), a test-time gate (C).
+ *
+ * <p>Every result is owned by {@code scope}: the first operand of each op is an array created in
+ * {@code scope}, because DJL attaches a result to its left operand's manager and log α may be a
+ * long-lived parameter. Constants are arrays, never Java scalars, because DJL's scalar overloads
+ * free their operand while autograd still refers to it (see shared/STACK.md).
+ */
+public final class HardConcreteGate {
+
+    public static final double BETA = 2.0 / 3.0;
+    public static final double GAMMA = -0.1;
+    public static final double ZETA = 1.1;
+    /** Bounds of the uniform noise, keeping log u and log(1−u) finite. */
+    public static final double EPSILON = 1e-6;
+    /** −β·log(−γ/ζ): the shift that turns log α into the logit of P(z ≠ 0). */
+    public static final double OPEN_LOGIT_SHIFT = -BETA * Math.log(-GAMMA / ZETA);
+
+    private HardConcreteGate() {}
+
+    /** Stochastic training gate from precomputed logistic noise, owned by {@code scope}. */
+    public static NDArray sample(NDManager scope, NDArray logAlpha, NDArray noiseLogit) {
+        NDArray s = Activation.sigmoid(noiseLogit.add(logAlpha).mul(constant(scope, 1.0 / BETA)));
+        return s.mul(constant(scope, ZETA - GAMMA)).add(constant(scope, GAMMA)).clip(0, 1);
+    }
+
+    /** Deterministic test-time gate, owned by {@code scope}. */
+    public static NDArray deterministic(NDManager scope, NDArray logAlpha) {
+        NDArray s = Activation.sigmoid(constant(scope, 0).add(logAlpha));
+        return s.mul(constant(scope, ZETA - GAMMA)).add(constant(scope, GAMMA)).clip(0, 1);
+    }
+
+    /** P(z ≠ 0) per channel, owned by {@code scope}; differentiable in log α. */
+    public static NDArray probabilityNonZero(NDManager scope, NDArray logAlpha) {
+        return Activation.sigmoid(constant(scope, OPEN_LOGIT_SHIFT).add(logAlpha));
+    }
+
+    /** A float32 scalar array in {@code scope}; safe to keep in an autograd graph. */
+    public static NDArray constant(NDManager scope, double value) {
+        return scope.full(new Shape(), (float) value);
+    }
+
+    // Scalar reference versions, used for tests and for reporting from plain floats.
+
+    public static double sample(double logAlpha, double u) {
+        double s = sigmoid((Math.log(u) - Math.log(1 - u) + logAlpha) / BETA);
+        return clamp01(s * (ZETA - GAMMA) + GAMMA);
+    }
+
+    public static double deterministic(double logAlpha) {
+        return clamp01(sigmoid(logAlpha) * (ZETA - GAMMA) + GAMMA);
+    }
+
+    public static double probabilityNonZero(double logAlpha) {
+        return sigmoid(logAlpha + OPEN_LOGIT_SHIFT);
+    }
+
+    static double sigmoid(double x) {
+        return 1.0 / (1.0 + Math.exp(-x));
+    }
+
+    static double clamp01(double x) {
+        return Math.max(0.0, Math.min(1.0, x));
+    }
+}

@@ -1,0 +1,48 @@
+package l0stream.model.gate;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * L0-HC (Louizos et al.): a free log α per channel, the baseline Dep-L0 is compared with.
+ * Initialised as Dep-L0's reference code does for its HC runs: log α ~ N(3, 0.01²), and, as
+ * there, not clamped during training. Parameters are named {@code log_alpha<l>} by gated layer.
+ */
+public final class IndependentGates implements GateParameters {
+
+    public static final double INIT_MEAN = 3.0;
+    public static final double INIT_STD = 0.01;
+
+    private final List<NDArray> logAlphas = new ArrayList<>();
+    private final Map<String, NDArray> parameters = new LinkedHashMap<>();
+
+    public IndependentGates(NDManager owner, int[] widths, GateNoise init) {
+        for (int l = 0; l < widths.length; l++) {
+            float[] v = new float[widths[l]];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) (INIT_MEAN + INIT_STD * init.nextGaussian());
+            }
+            NDArray a = owner.create(v, new Shape(widths[l]));
+            a.setRequiresGradient(true);
+            logAlphas.add(a);
+            parameters.put("log_alpha" + l, a);
+        }
+    }
+
+    @Override
+    public List<NDArray> logAlphas(NDManager scope) {
+        return Collections.unmodifiableList(logAlphas);
+    }
+
+    @Override
+    public Map<String, NDArray> parameters() {
+        return Collections.unmodifiableMap(parameters);
+    }
+}

@@ -1,0 +1,294 @@
+package l0stream.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.pooling.Pool;
+
+import l0stream.model.gate.GateKind;
+import l0stream.model.gate.GateNoise;
+import l0stream.model.gate.GateParameters;
+import l0stream.model.gate.HardConcreteGate;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A CNN whose gated layers multiply each output channel/unit by a hard-concrete gate, placed after
+ * BatchNorm (if any) and before ReLU.
+ *
+ * <p>The network is written functionally (named parameter tensors and DJL's functional ops) rather
+ * than as nested blocks so that parameter names are stable ({@code layer<i>.weight},
+ * {@code layer<i>.bias}, {@code layer<i>.bn.gamma|beta|running_mean|running_var}), optimiser
+ * groups are routed by identity, and pruning can slice tensors exactly. The network owns a
+ * sub-manager of the one it is created in; every array a method returns is owned by the
+ * {@code scope} manager passed in. Not thread-safe.
+ *
+ * <p>Shapes: input (N, C, H, W) float32; logits (N, classes).
+ */
+public final class GatedNetwork implements AutoCloseable {
+
+    static final float BN_EPSILON = 1e-5f;
+    /** DJL's convention: running = momentum·running + (1−momentum)·batch (PyTorch's 0.1). */
+    static final float BN_MOMENTUM = 0.9f;
+
+    private final Architecture architecture;
+    private final GateKind gateKind;
+    private final NDManager manager;
+    private final Map<String, NDArray> weights = new LinkedHashMap<>();
+    private final Map<String, NDArray> buffers = new LinkedHashMap<>();
+    private final GateParameters gates;
+
+    /** Result of a forward pass: logits and the log α used, both owned by the caller's scope. */
+    public record Forward(NDArray logits, List<NDArray> logAlphas) {}
+
+    /**
+     * Builds the network with PyTorch's default initialisation (conv and linear weights and biases
+     * uniform in ±1/√fan_in, BN γ=1, β=0) drawn from {@code init}.
+     */
+    public GatedNetwork(NDManager parent, Architecture architecture, GateKind gateKind, GateNoise init) {
+        this.architecture = architecture;
+        this.gateKind = gateKind;
+        this.manager = parent.newSubManager();
+        manager.setName("gated-network");
+        int in = architecture.inputChannels();
+        int[] spatial = architecture.inputSpatial();
+        List<LayerSpec> layers = architecture.layers();
+        for (int i = 0; i < layers.size(); i++) {
+            LayerSpec l = layers.get(i);
+            String p = "layer" + i + ".";
+            if (l instanceof LayerSpec.Conv c) {
+                int fanIn = in * c.kernel() * c.kernel();
+                weights.put(p + "weight", uniform(new Shape(c.width(), in, c.kernel(), c.kernel()), fanIn, init));
+                if (c.bias()) {
+                    weights.put(p + "bias", uniform(new Shape(c.width()), fanIn, init));
+                }
+                if (c.batchNorm()) {
+                    weights.put(p + "bn.gamma", trainable(manager.ones(new Shape(c.width()))));
+                    weights.put(p + "bn.beta", trainable(manager.zeros(new Shape(c.width()))));
+                    buffers.put(p + "bn.running_mean", manager.zeros(new Shape(c.width())));
+                    buffers.put(p + "bn.running_var", manager.ones(new Shape(c.width())));
+                }
+            } else {
+                int fanIn = in * spatial[i];
+                weights.put(p + "weight", uniform(new Shape(l.width(), fanIn), fanIn, init));
+                weights.put(p + "bias", uniform(new Shape(l.width()), fanIn, init));
+            }
+            in = l.width();
+        }
+        this.gates = gateKind.gated()
+                ? GateParameters.create(gateKind, manager, architecture.gatedWidths(), init)
+                : null;
+    }
+
+    public Architecture architecture() {
+        return architecture;
+    }
+
+    public GateKind gateKind() {
+        return gateKind;
+    }
+
+    /** Weights trained by SGD (conv/linear weights and biases, BN γ and β), by name. */
+    public Map<String, NDArray> weights() {
+        return Collections.unmodifiableMap(weights);
+    }
+
+    /** Gate parameters trained by Adam, by name (empty without gates). */
+    public Map<String, NDArray> gateParameters() {
+        return gates == null ? Map.of() : gates.parameters();
+    }
+
+    /** Non-trainable state (BN running statistics), by name. */
+    public Map<String, NDArray> buffers() {
+        return Collections.unmodifiableMap(buffers);
+    }
+
+    /** Every tensor of the model's state, by unique name: what a checkpoint must hold. */
+    public Map<String, NDArray> state() {
+        Map<String, NDArray> all = new LinkedHashMap<>(weights);
+        all.putAll(buffers);
+        gateParameters().forEach((k, v) -> all.put("gates." + k, v));
+        return all;
+    }
+
+    /** The manager that owns the parameters. */
+    public NDManager manager() {
+        return manager;
+    }
+
+    /**
+     * Forward pass. In training mode each (example, channel) gets a fresh hard-concrete sample
+     * drawn from {@code noise} and BatchNorm uses and updates batch statistics; otherwise the
+     * deterministic test-time gates and running statistics are used and {@code noise} may be null.
+     */
+    public Forward forward(NDManager scope, NDArray x, boolean training, GateNoise noise) {
+        long n = x.getShape().get(0);
+        List<NDArray> logAlphas = gates == null ? List.of() : gates.logAlphas(scope);
+        List<LayerSpec> layers = architecture.layers();
+        NDArray h = x;
+        int g = 0;
+        for (int i = 0; i < layers.size(); i++) {
+            LayerSpec l = layers.get(i);
+            String p = "layer" + i + ".";
+            if (l instanceof LayerSpec.Conv c) {
+                h = Conv2d.conv2d(h, weights.get(p + "weight"), weights.get(p + "bias"),
+                        new Shape(1, 1), new Shape(c.padding(), c.padding()), new Shape(1, 1), 1)
+                        .singletonOrThrow();
+                if (c.batchNorm()) {
+                    h = BatchNorm.batchNorm(h, buffers.get(p + "bn.running_mean"),
+                            buffers.get(p + "bn.running_var"), weights.get(p + "bn.gamma"),
+                            weights.get(p + "bn.beta"), 1, BN_MOMENTUM, BN_EPSILON, training)
+                            .singletonOrThrow();
+                }
+            } else {
+                if (h.getShape().dimension() > 2) {
+                    h = h.reshape(n, -1);
+                }
+                h = Linear.linear(h, weights.get(p + "weight"), weights.get(p + "bias")).singletonOrThrow();
+            }
+            if (l.gated() && gates != null) {
+                NDArray z = gate(scope, logAlphas.get(g++), training, noise, n, l.width());
+                h = h.mul(l instanceof LayerSpec.Conv ? z.reshape(z.getShape().get(0), l.width(), 1, 1) : z);
+            }
+            boolean relu = !(l instanceof LayerSpec.Dense d) || d.relu();
+            if (relu) {
+                h = Activation.relu(h);
+            }
+            if (l instanceof LayerSpec.Conv c && c.pool()) {
+                h = Pool.maxPool2d(h, new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false);
+            }
+        }
+        return new Forward(h, logAlphas);
+    }
+
+    private static NDArray gate(NDManager scope, NDArray logAlpha, boolean training, GateNoise noise,
+                                long n, int width) {
+        if (!training) {
+            return HardConcreteGate.deterministic(scope, logAlpha).reshape(1, width);
+        }
+        float[] eps = new float[(int) n * width];
+        noise.fillLogisticNoise(eps);
+        return HardConcreteGate.sample(scope, logAlpha, scope.create(eps, new Shape(n, width)));
+    }
+
+    /**
+     * The expected-L0 penalty weighted by parameter count, as in the reference code: for each
+     * gated layer l, λ·k²·E[open_in]·E[open_out] with E[open] = Σ_j P(z_j ≠ 0). E[open_in] is the
+     * previous layer's expected open count (its actual width if it is not gated; the image's
+     * channel count for the first layer), times the flattened spatial size when a dense layer
+     * follows a conv. Ungated layers (the classifier) add nothing. Returns a scalar in scope.
+     */
+    public NDArray penalty(NDManager scope, List<NDArray> logAlphas, double lambda) {
+        NDArray total = scope.zeros(new Shape());
+        if (gates == null) {
+            return total;
+        }
+        NDArray lam = HardConcreteGate.constant(scope, lambda);
+        int[] spatial = architecture.inputSpatial();
+        NDArray openIn = HardConcreteGate.constant(scope, architecture.inputChannels());
+        int g = 0;
+        List<LayerSpec> layers = architecture.layers();
+        for (int i = 0; i < layers.size(); i++) {
+            LayerSpec l = layers.get(i);
+            if (!l.gated()) {
+                openIn = HardConcreteGate.constant(scope, l.width());
+                continue;
+            }
+            int k = l instanceof LayerSpec.Conv c ? c.kernel() : 1;
+            NDArray openOut = HardConcreteGate.probabilityNonZero(scope, logAlphas.get(g++)).sum();
+            NDArray fan = HardConcreteGate.constant(scope, (double) k * k * spatial[i]);
+            total = total.add(lam.mul(fan).mul(openIn).mul(openOut));
+            openIn = openOut;
+        }
+        return total;
+    }
+
+    /** Deterministic test-time gate values per gated layer (all ones without gates). */
+    public float[][] testGates() {
+        int[] widths = architecture.gatedWidths();
+        float[][] out = new float[widths.length][];
+        try (NDManager scope = manager.newSubManager()) {
+            List<NDArray> las = gates == null ? null : gates.logAlphas(scope);
+            for (int g = 0; g < widths.length; g++) {
+                out[g] = las == null ? ones(widths[g])
+                        : HardConcreteGate.deterministic(scope, las.get(g)).toFloatArray();
+            }
+        }
+        return out;
+    }
+
+    /** E[open] = Σ P(z ≠ 0) per gated layer (the widths themselves without gates). */
+    public double[] expectedOpen() {
+        int[] widths = architecture.gatedWidths();
+        double[] out = new double[widths.length];
+        try (NDManager scope = manager.newSubManager()) {
+            List<NDArray> las = gates == null ? null : gates.logAlphas(scope);
+            for (int g = 0; g < widths.length; g++) {
+                out[g] = las == null ? widths[g]
+                        : HardConcreteGate.probabilityNonZero(scope, las.get(g)).sum().getFloat();
+            }
+        }
+        return out;
+    }
+
+    /** Channels/units whose test-time gate is non-zero, per gated layer. */
+    public int[] openChannels() {
+        float[][] z = testGates();
+        int[] out = new int[z.length];
+        for (int g = 0; g < z.length; g++) {
+            for (float v : z[g]) {
+                out[g] += v > 0 ? 1 : 0;
+            }
+        }
+        return out;
+    }
+
+    /** Expected FLOPs and params of the gated network: every layer at its E[open] width. */
+    public NetworkCost expectedCost() {
+        double[] widths = java.util.Arrays.stream(architecture.widths()).asDoubleStream().toArray();
+        double[] open = expectedOpen();
+        int[] gated = architecture.gatedLayers();
+        for (int g = 0; g < gated.length; g++) {
+            widths[gated[g]] = open[g];
+        }
+        return NetworkCost.of(architecture, widths);
+    }
+
+    private NDArray uniform(Shape shape, int fanIn, GateNoise init) {
+        double bound = 1.0 / Math.sqrt(fanIn);
+        float[] v = new float[(int) shape.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) ((init.nextDouble() * 2 - 1) * bound);
+        }
+        return trainable(manager.create(v, shape));
+    }
+
+    private static NDArray trainable(NDArray a) {
+        a.setRequiresGradient(true);
+        return a;
+    }
+
+    private static float[] ones(int n) {
+        float[] v = new float[n];
+        java.util.Arrays.fill(v, 1f);
+        return v;
+    }
+
+    /** Names of the tensors in {@link #state()} in a stable order (for checkpoint layouts). */
+    public List<String> stateNames() {
+        return new ArrayList<>(state().keySet());
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,202 @@
+package l0stream.model.train;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+
+import l0stream.model.ModelConfig;
+import l0stream.model.PyTorchRuntime;
+import l0stream.model.gate.GateNoise;
+import l0stream.model.nn.Architecture;
+import l0stream.model.nn.ChannelPruner;
+import l0stream.model.nn.CompactNetwork;
+import l0stream.model.nn.GatedNetwork;
+
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Trains one gated network with Dep-L0 (or L0-HC, or densely): loss = cross-entropy + expected-L0
+ * penalty; SGD with momentum and weight decay on the weights, Adam on the gate parameters.
+ *
+ * <p>Lifecycle: {@link #create} or {@link #restore}, then any number of {@link #evaluate} and
+ * {@link #train} calls, then {@link #close}. Owns a base manager on the configured device; the
+ * network and the optimisers own sub-managers of it, and each call runs in a scoped sub-manager
+ * that is closed before it returns, so native memory stays flat over a long run.
+ *
+ * <p>Thread-safety: an instance is not thread-safe. Across instances, forward+backward is
+ * serialised JVM-wide because PyTorch allows only one active gradient collector per JVM.
+ */
+public final class L0Trainer implements AutoCloseable {
+
+    /** Guards PyTorch's single JVM-wide gradient collector. */
+    private static final ReentrantLock GRADIENT_COLLECTOR = new ReentrantLock();
+
+    private final ModelConfig config;
+    private final Architecture architecture;
+    private final Engine engine;
+    private final NDManager manager;
+    private final GatedNetwork network;
+    private final MomentumSgd sgd;
+    private final AdamOptimizer adam;
+    private final GateNoise noise;
+    private long step;
+
+    private L0Trainer(ModelConfig config) {
+        this.config = config;
+        this.architecture = config.architecture();
+        this.engine = PyTorchRuntime.engine();
+        Device device = config.device().resolve(engine);
+        this.manager = engine.newBaseManager(device);
+        manager.setName("l0-trainer");
+        // One stream for initialisation, another (derived from the same seed) for gate noise,
+        // so that changing the architecture's size does not shift the noise sequence.
+        GateNoise init = new GateNoise(config.seed());
+        this.network = new GatedNetwork(manager, architecture, config.gates(), init);
+        this.sgd = new MomentumSgd(manager, config.weightLr(), config.momentum(), config.weightDecay());
+        this.adam = new AdamOptimizer(manager, config.gateLr());
+        this.noise = new GateNoise(new GateNoise(~config.seed()).nextLong());
+    }
+
+    public static L0Trainer create(ModelConfig config) {
+        return new L0Trainer(config);
+    }
+
+    /** Rebuilds a trainer from {@link TrainingCheckpoint#write} bytes; see there. */
+    public static L0Trainer restore(ModelConfig config, byte[] checkpoint)
+            throws l0stream.model.artifact.ArtifactFormatException {
+        L0Trainer t = new L0Trainer(config);
+        try {
+            TrainingCheckpoint.restoreInto(t, checkpoint);
+            return t;
+        } catch (RuntimeException | l0stream.model.artifact.ArtifactFormatException e) {
+            t.close();
+            throw e;
+        }
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public GatedNetwork network() {
+        return network;
+    }
+
+    /** Number of training steps taken so far. */
+    public long step() {
+        return step;
+    }
+
+    MomentumSgd sgd() {
+        return sgd;
+    }
+
+    AdamOptimizer adam() {
+        return adam;
+    }
+
+    GateNoise noise() {
+        return noise;
+    }
+
+    void restoreStep(long step) {
+        this.step = step;
+    }
+
+    /** One training step on {@code batch}. */
+    public StepResult train(Batch batch) {
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray x = input(scope, batch);
+            NDArray y = scope.create(toLong(batch.labels()), new Shape(batch.size()));
+            float ce;
+            float penalty;
+            GRADIENT_COLLECTOR.lock();
+            try (GradientCollector gc = engine.newGradientCollector()) {
+                GatedNetwork.Forward f = network.forward(scope, x, true, noise);
+                NDArray logp = f.logits().logSoftmax(1);
+                NDArray ceArr = logp.mul(y.oneHot(architecture.numClasses())).sum(new int[] {1}).mean().neg();
+                NDArray penArr = network.penalty(scope, f.logAlphas(), config.lambda());
+                gc.backward(ceArr.add(penArr));
+                ce = ceArr.getFloat();
+                penalty = penArr.getFloat();
+            } finally {
+                GRADIENT_COLLECTOR.unlock();
+            }
+            sgd.step(scope, network.weights());
+            if (config.gates().gated()) {
+                adam.step(scope, network.gateParameters());
+            }
+            step++;
+            return new StepResult(step, (double) ce + penalty, ce, penalty);
+        }
+    }
+
+    /**
+     * Scores {@code batch} with the current model at test time (deterministic gates, BN running
+     * statistics) without changing anything: the "test" of test-then-train.
+     *
+     * @return the predicted class of each image
+     */
+    public int[] evaluate(Batch batch) {
+        return argMax(logits(batch), batch.size(), architecture.numClasses());
+    }
+
+    /** Test-time logits, row-major (n × classes). */
+    public float[] logits(Batch batch) {
+        try (NDManager scope = manager.newSubManager()) {
+            return network.forward(scope, input(scope, batch), false, null).logits().toFloatArray();
+        }
+    }
+
+    /** Prunes the current model into a compact network (deterministic gates, channels removed). */
+    public CompactNetwork compact() {
+        return ChannelPruner.prune(network);
+    }
+
+    /** Serialises the whole training state; see {@link TrainingCheckpoint}. */
+    public byte[] checkpoint() {
+        return TrainingCheckpoint.write(this);
+    }
+
+    private NDArray input(NDManager scope, Batch batch) {
+        int per = architecture.inputSize();
+        if (batch.images().length != batch.size() * per) {
+            throw new IllegalArgumentException("Invalid batch for " + architecture.name() + ": expected "
+                    + per + " values per image (" + architecture.inputChannels() + "x"
+                    + architecture.inputHeight() + "x" + architecture.inputWidth() + "), got "
+                    + batch.images().length / batch.size());
+        }
+        return scope.create(batch.images(), new Shape(batch.size(), architecture.inputChannels(),
+                architecture.inputHeight(), architecture.inputWidth()));
+    }
+
+    static int[] argMax(float[] logits, int n, int classes) {
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            int best = 0;
+            for (int c = 1; c < classes; c++) {
+                if (logits[i * classes + c] > logits[i * classes + best]) {
+                    best = c;
+                }
+            }
+            out[i] = best;
+        }
+        return out;
+    }
+
+    private static long[] toLong(int[] v) {
+        long[] r = new long[v.length];
+        for (int i = 0; i < v.length; i++) {
+            r[i] = v[i];
+        }
+        return r;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,69 @@
+package l0stream.model;
+
+import ai.djl.ndarray.NDArray;
+
+import l0stream.model.gate.GateKind;
+import l0stream.model.nn.Architecture;
+import l0stream.model.nn.LayerSpec;
+import l0stream.model.train.Batch;
+
+import java.nio.FloatBuffer;
+import java.util.List;
+import java.util.Random;
+
+/** Small shared fixtures for model tests. */
+public final class TestNetworks {
+
+    private TestNetworks() {}
+
+    /** 1×8×8 input, conv(2, 3×3) gated, conv(3, 3×3) gated, dense(4). */
+    public static Architecture toy() {
+        return new Architecture("toy", 1, 8, 8, List.of(
+                new LayerSpec.Conv(2, 3, 0, false, false, true),
+                new LayerSpec.Conv(3, 3, 0, false, false, true),
+                new LayerSpec.Dense(4, false, false)));
+    }
+
+    public static ModelConfig lenet(GateKind gates, double lambda, long seed) {
+        return ModelConfig.builder().setNetwork("lenet5").setGates(gates).optLambda(lambda)
+                .optSeed(seed).optDevice(DeviceChoice.CPU).build();
+    }
+
+    /** A synthetic, learnable batch: class c has a bright c-th horizontal band plus noise. */
+    public static Batch syntheticBatch(Random rnd, int n, int channels, int h, int w, int classes) {
+        float[] x = new float[n * channels * h * w];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            int c = rnd.nextInt(classes);
+            y[i] = c;
+            int band = c * h / classes;
+            for (int ch = 0; ch < channels; ch++) {
+                for (int r = 0; r < h; r++) {
+                    for (int col = 0; col < w; col++) {
+                        float v = 0.2f * rnd.nextFloat();
+                        if (r >= band && r < band + Math.max(1, h / classes)) {
+                            v += 0.8f;
+                        }
+                        x[((i * channels + ch) * h + r) * w + col] = v;
+                    }
+                }
+            }
+        }
+        return new Batch(x, y);
+    }
+
+    public static void set(NDArray a, float[] values) {
+        a.set(FloatBuffer.wrap(values));
+    }
+
+    public static float maxAbsDiff(float[] a, float[] b) {
+        if (a.length != b.length) {
+            throw new AssertionError("length " + a.length + " != " + b.length);
+        }
+        float m = 0;
+        for (int i = 0; i < a.length; i++) {
+            m = Math.max(m, Math.abs(a[i] - b[i]));
+        }
+        return m;
+    }
+}
