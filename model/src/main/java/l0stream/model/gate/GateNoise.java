@@ -1,7 +1,7 @@
 package l0stream.model.gate;
 
 /**
- * The source of the uniform noise u that hard-concrete sampling needs: SplitMix64, whose whole
+ * The seed stream behind hard-concrete sampling and initialisation: SplitMix64, whose whole
  * state is one {@code long}, so that a training checkpoint can capture it exactly and a restored
  * run draws the same gates as an uninterrupted one. Not thread-safe.
  */
@@ -38,18 +38,5 @@ public final class GateNoise {
         double u1 = Math.max(nextDouble(), Double.MIN_NORMAL);
         double u2 = nextDouble();
         return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-    }
-
-    /**
-     * Fills {@code out} with log u − log(1−u) for u ~ U(ε, 1−ε): the logistic noise of the
-     * hard-concrete reparameterisation.
-     */
-    public void fillLogisticNoise(float[] out) {
-        double lo = HardConcreteGate.EPSILON;
-        double span = 1 - 2 * HardConcreteGate.EPSILON;
-        for (int i = 0; i < out.length; i++) {
-            double u = lo + span * nextDouble();
-            out[i] = (float) (Math.log(u) - Math.log1p(-u));
-        }
     }
 }

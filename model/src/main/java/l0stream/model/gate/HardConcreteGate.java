@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * The hard-concrete distribution of Louizos et al. (2018) as used by Dep-L0, with
@@ -51,6 +52,20 @@ public final class HardConcreteGate {
     /** P(z ≠ 0) per channel, owned by {@code scope}; differentiable in log α. */
     public static NDArray probabilityNonZero(NDManager scope, NDArray logAlpha) {
         return Activation.sigmoid(constant(scope, OPEN_LOGIT_SHIFT).add(logAlpha));
+    }
+
+    /**
+     * Logistic noise log u − log(1−u), u ~ U(ε, 1−ε), shape (n, width), owned by {@code scope}.
+     * Drawn by PyTorch (one vectorised op instead of a Java loop) from its global generator,
+     * re-seeded with {@code seed} first so that the draw is a pure function of the seed: the
+     * caller's {@link GateNoise} state, a single long, is all a checkpoint needs. Callers must
+     * not interleave other draws from PyTorch's generator; {@code L0Trainer} calls this under
+     * its JVM-wide lock.
+     */
+    public static NDArray logisticNoise(NDManager scope, long n, long width, long seed) {
+        JniUtils.setSeed(seed);
+        NDArray u = scope.randomUniform((float) EPSILON, (float) (1 - EPSILON), new Shape(n, width));
+        return u.log().sub(constant(scope, 1).sub(u).log());
     }
 
     /** A float32 scalar array in {@code scope}; safe to keep in an autograd graph. */

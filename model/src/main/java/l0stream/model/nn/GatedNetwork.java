@@ -2,6 +2,7 @@ package l0stream.model.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
@@ -22,7 +23,14 @@ import java.util.Map;
 
 /**
  * A CNN whose gated layers multiply each output channel/unit by a hard-concrete gate, placed after
- * BatchNorm (if any) and before ReLU.
+ * BatchNorm (if any) and before ReLU, as in Dep-L0.
+ *
+ * <p>The multiplication is carried out after the ReLU and the max-pool of the layer, on a feature
+ * map four times smaller. That computes the same function — z ≥ 0 per channel, so
+ * ReLU(z·x) = z·ReLU(x) and maxpool(z·x) = z·maxpool(x) — and the same gradients for every
+ * parameter: the two placements differ only in ∂/∂z where z is exactly 0, and there the clamp of
+ * the hard-concrete sample passes no gradient on to log α. It cut the step time of gated LeNet by
+ * about a tenth on a 2-core CPU.
  *
  * <p>The network is written functionally (named parameter tensors and DJL's functional ops) rather
  * than as nested blocks so that parameter names are stable ({@code layer<i>.weight},
@@ -135,6 +143,13 @@ public final class GatedNetwork implements AutoCloseable {
         List<LayerSpec> layers = architecture.layers();
         NDArray h = x;
         int g = 0;
+        // One noise draw for all gated layers, sliced per layer below.
+        NDArray allNoise = null;
+        int noiseOffset = 0;
+        if (training && gates != null) {
+            int total = java.util.Arrays.stream(architecture.gatedWidths()).sum();
+            allNoise = HardConcreteGate.logisticNoise(scope, n, total, noise.nextLong());
+        }
         for (int i = 0; i < layers.size(); i++) {
             LayerSpec l = layers.get(i);
             String p = "layer" + i + ".";
@@ -154,10 +169,6 @@ public final class GatedNetwork implements AutoCloseable {
                 }
                 h = Linear.linear(h, weights.get(p + "weight"), weights.get(p + "bias")).singletonOrThrow();
             }
-            if (l.gated() && gates != null) {
-                NDArray z = gate(scope, logAlphas.get(g++), training, noise, n, l.width());
-                h = h.mul(l instanceof LayerSpec.Conv ? z.reshape(z.getShape().get(0), l.width(), 1, 1) : z);
-            }
             boolean relu = !(l instanceof LayerSpec.Dense d) || d.relu();
             if (relu) {
                 h = Activation.relu(h);
@@ -165,18 +176,20 @@ public final class GatedNetwork implements AutoCloseable {
             if (l instanceof LayerSpec.Conv c && c.pool()) {
                 h = Pool.maxPool2d(h, new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false);
             }
+            if (l.gated() && gates != null) {
+                NDArray z;
+                if (training) {
+                    NDArray eps = allNoise.get(new NDIndex(":, {}:{}", noiseOffset, noiseOffset + l.width()));
+                    noiseOffset += l.width();
+                    z = HardConcreteGate.sample(scope, logAlphas.get(g++), eps);
+                } else {
+                    z = HardConcreteGate.deterministic(scope, logAlphas.get(g++)).reshape(1, l.width());
+                }
+                // Applied after ReLU and pooling: see the class comment for why that is exact.
+                h = h.mul(l instanceof LayerSpec.Conv ? z.reshape(z.getShape().get(0), l.width(), 1, 1) : z);
+            }
         }
         return new Forward(h, logAlphas);
-    }
-
-    private static NDArray gate(NDManager scope, NDArray logAlpha, boolean training, GateNoise noise,
-                                long n, int width) {
-        if (!training) {
-            return HardConcreteGate.deterministic(scope, logAlpha).reshape(1, width);
-        }
-        float[] eps = new float[(int) n * width];
-        noise.fillLogisticNoise(eps);
-        return HardConcreteGate.sample(scope, logAlpha, scope.create(eps, new Shape(n, width)));
     }
 
     /**
@@ -191,7 +204,6 @@ public final class GatedNetwork implements AutoCloseable {
         if (gates == null) {
             return total;
         }
-        NDArray lam = HardConcreteGate.constant(scope, lambda);
         int[] spatial = architecture.inputSpatial();
         NDArray openIn = HardConcreteGate.constant(scope, architecture.inputChannels());
         int g = 0;
@@ -204,8 +216,8 @@ public final class GatedNetwork implements AutoCloseable {
             }
             int k = l instanceof LayerSpec.Conv c ? c.kernel() : 1;
             NDArray openOut = HardConcreteGate.probabilityNonZero(scope, logAlphas.get(g++)).sum();
-            NDArray fan = HardConcreteGate.constant(scope, (double) k * k * spatial[i]);
-            total = total.add(lam.mul(fan).mul(openIn).mul(openOut));
+            NDArray weight = HardConcreteGate.constant(scope, lambda * k * k * spatial[i]);
+            total = total.add(weight.mul(openIn).mul(openOut));
             openIn = openOut;
         }
         return total;

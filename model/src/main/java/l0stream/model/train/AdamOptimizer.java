@@ -3,15 +3,20 @@ package l0stream.model.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * Adam with the semantics of {@code torch.optim.Adam} (no weight decay, no AMSGrad):
  * m = β₁m + (1−β₁)g, v = β₂v + (1−β₂)g², p −= lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε).
- * State tensors are named {@code <param>.exp_avg} and {@code <param>.exp_avg_sq}. Not thread-safe.
+ *
+ * <p>Runs as one fused native op per parameter (DJL's {@code adamUpdate}, which computes
+ * p −= c·m/(√v + ε')): with c = lr·√(1−β₂ᵗ)/(1−β₁ᵗ) and ε' = ε·√(1−β₂ᵗ) that is exactly PyTorch's
+ * update. State tensors are named {@code <param>.exp_avg} and {@code <param>.exp_avg_sq}, as in
+ * PyTorch. Not thread-safe.
  */
 public final class AdamOptimizer implements ParameterOptimizer {
 
@@ -34,19 +39,16 @@ public final class AdamOptimizer implements ParameterOptimizer {
     public void step(NDManager scope, Map<String, NDArray> parameters) {
         steps++;
         double bc1 = 1 - Math.pow(BETA1, steps);
-        double bc2 = 1 - Math.pow(BETA2, steps);
+        double sqrtBc2 = Math.sqrt(1 - Math.pow(BETA2, steps));
+        float stepSize = (float) (learningRate * sqrtBc2 / bc1);
+        float eps = (float) (EPSILON * sqrtBc2);
         for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
             NDArray p = e.getValue();
             NDArray g = ParameterOptimizer.gradient(scope, p);
             NDArray m = state(e.getKey() + ".exp_avg", p);
             NDArray v = state(e.getKey() + ".exp_avg_sq", p);
-            m.muli(BETA1).addi(g.mul(1 - BETA1));
-            v.muli(BETA2).addi(g.square().mul(1 - BETA2));
-            // v.sqrt() and m.div(...) would attach to the state manager: own them in scope.
-            NDArray denom = scope.create((float) (1 / Math.sqrt(bc2))).mul(ParameterOptimizer.own(scope, v.sqrt()))
-                    .addi(EPSILON);
-            NDArray update = scope.create((float) (learningRate / bc1)).mul(m).divi(denom);
-            p.subi(update);
+            JniUtils.adamUpdate((PtNDArray) p, (PtNDArray) g, (PtNDArray) m, (PtNDArray) v, (float) learningRate,
+                    stepSize, 0f, 1f, -1f, (float) BETA1, (float) BETA2, eps, false);
             ParameterOptimizer.zeroGradient(p);
         }
     }
@@ -56,8 +58,8 @@ public final class AdamOptimizer implements ParameterOptimizer {
     }
 
     @Override
-    public Map<String, NDArray> stateTensors() {
-        return Collections.unmodifiableMap(state);
+    public Map<String, NDArray> stateTensors(NDManager scope) {
+        return new LinkedHashMap<>(state);
     }
 
     @Override

@@ -3,29 +3,36 @@ package l0stream.model.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * SGD with momentum and weight decay, with the semantics of {@code torch.optim.SGD} (dampening 0,
  * no Nesterov): d = g + wd·p; buf = d on the first step, else buf = μ·buf + d; p −= lr·buf.
- * (DJL's own Sgd keeps its state private and applies momentum differently.) Not thread-safe.
+ *
+ * <p>The update runs as one fused native op per parameter (DJL's {@code sgdUpdate}), which keeps
+ * S = μ·S + lr·d and applies p −= S. With a constant learning rate S = lr·buf exactly (S starts
+ * at 0, so the first step gives lr·d), so the state is exported and restored in PyTorch's
+ * convention, buf = S/lr: a checkpoint is independent of this implementation detail, and a
+ * restore with a different learning rate continues as PyTorch would. (DJL's own {@code Sgd}
+ * keeps its state private.) Not thread-safe.
  */
 public final class MomentumSgd implements ParameterOptimizer {
 
-    private final double learningRate;
-    private final double momentum;
-    private final double weightDecay;
+    private final float learningRate;
+    private final float momentum;
+    private final float weightDecay;
     private final NDManager manager;
-    private final Map<String, NDArray> buffers = new LinkedHashMap<>();
+    private final Map<String, NDArray> scaledBuffers = new LinkedHashMap<>();
     private long steps;
 
     public MomentumSgd(NDManager parent, double learningRate, double momentum, double weightDecay) {
-        this.learningRate = learningRate;
-        this.momentum = momentum;
-        this.weightDecay = weightDecay;
+        this.learningRate = (float) learningRate;
+        this.momentum = (float) momentum;
+        this.weightDecay = (float) weightDecay;
         this.manager = parent.newSubManager();
         manager.setName("sgd-state");
     }
@@ -34,31 +41,21 @@ public final class MomentumSgd implements ParameterOptimizer {
     public void step(NDManager scope, Map<String, NDArray> parameters) {
         for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
             NDArray p = e.getValue();
-            NDArray d = ParameterOptimizer.gradient(scope, p);
-            if (weightDecay != 0) {
-                NDArray decay = scope.create((float) weightDecay).mul(p);
-                d = d.add(decay);
-            }
-            NDArray buf = buffers.get(e.getKey());
-            if (momentum != 0) {
-                if (buf == null) {
-                    buf = d.duplicate();
-                    buf.attach(manager);
-                    buffers.put(e.getKey(), buf);
-                } else {
-                    buf.muli(momentum).addi(d);
-                }
-                d = buf;
-            }
-            p.subi(scope.create((float) learningRate).mul(d));
+            NDArray g = ParameterOptimizer.gradient(scope, p);
+            NDArray s = momentum == 0 ? p
+                    : scaledBuffers.computeIfAbsent(e.getKey(), k -> manager.zeros(p.getShape(), p.getDataType()));
+            JniUtils.sgdUpdate((PtNDArray) p, (PtNDArray) g, (PtNDArray) s, learningRate, weightDecay, 1f, -1f, momentum);
             ParameterOptimizer.zeroGradient(p);
         }
         steps++;
     }
 
     @Override
-    public Map<String, NDArray> stateTensors() {
-        return Collections.unmodifiableMap(buffers);
+    public Map<String, NDArray> stateTensors(NDManager scope) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        NDArray inv = scope.create(1f / learningRate);
+        scaledBuffers.forEach((k, v) -> out.put(k, inv.mul(v)));
+        return out;
     }
 
     @Override
@@ -68,9 +65,13 @@ public final class MomentumSgd implements ParameterOptimizer {
 
     @Override
     public void restore(Map<String, float[]> tensors, Map<String, long[]> shapes, long steps) {
-        buffers.values().forEach(NDArray::close);
-        buffers.clear();
-        tensors.forEach((name, v) -> buffers.put(name, manager.create(v, new Shape(shapes.get(name)))));
+        scaledBuffers.values().forEach(NDArray::close);
+        scaledBuffers.clear();
+        tensors.forEach((name, v) -> {
+            NDArray a = manager.create(v, new Shape(shapes.get(name)));
+            a.muli(learningRate);
+            scaledBuffers.put(name, a);
+        });
         this.steps = steps;
     }
 

@@ -18,8 +18,11 @@ public interface ParameterOptimizer extends AutoCloseable {
     /** Applies one update; temporaries are owned by {@code scope}. */
     void step(NDManager scope, Map<String, NDArray> parameters);
 
-    /** State tensors by name (stable across save/restore); live views, do not close. */
-    Map<String, NDArray> stateTensors();
+    /**
+     * State tensors by name, in PyTorch's convention (what {@link #restore} takes back); either
+     * owned by {@code scope} or live views of the optimiser's own arrays: read, do not close.
+     */
+    Map<String, NDArray> stateTensors(NDManager scope);
 
     /** Scalar state (e.g. Adam's step count). */
     long steps();

@@ -50,8 +50,10 @@ public final class TrainingCheckpoint {
         h.put("adamSteps", t.adam().steps());
         List<Tensor> tensors = new ArrayList<>();
         t.network().state().forEach((n, a) -> tensors.add(tensor("model/" + n, a)));
-        t.sgd().stateTensors().forEach((n, a) -> tensors.add(tensor("sgd/" + n, a)));
-        t.adam().stateTensors().forEach((n, a) -> tensors.add(tensor("adam/" + n, a)));
+        try (ai.djl.ndarray.NDManager scope = t.network().manager().newSubManager()) {
+            t.sgd().stateTensors(scope).forEach((n, a) -> tensors.add(tensor("sgd/" + n, a)));
+            t.adam().stateTensors(scope).forEach((n, a) -> tensors.add(tensor("adam/" + n, a)));
+        }
         return TensorArchive.write(MAGIC, FORMAT_VERSION, h, tensors);
     }
 
