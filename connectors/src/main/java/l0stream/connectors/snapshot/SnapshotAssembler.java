@@ -1,0 +1,207 @@
+package l0stream.connectors.snapshot;
+
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Reassembles snapshots from manifest and chunk records in whatever order they come, and yields
+ * only whole, verified ones (size and SHA-256 as in the manifest), each version at most once
+ * and never older than one already yielded for the same model. Problems are logged with the
+ * reason and counted, never thrown:
+ *
+ * <ul>
+ *   <li>corrupt: hash or size mismatch, a duplicate chunk with other bytes, inconsistent counts,
+ *       an unparsable manifest;
+ *   <li>incomplete: a version still missing chunks when a newer version of the model completes
+ *       (a lost chunk), or evicted because too many versions were pending;
+ *   <li>stale: records of a version not newer than the last one yielded (e.g. a redelivery).
+ * </ul>
+ * Exact duplicates of a chunk are ignored. Not thread-safe.
+ */
+public final class SnapshotAssembler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotAssembler.class);
+    private static final int MAX_PENDING_PER_MODEL = 4;
+
+    private final Map<String, TreeMap<Long, Pending>> pending = new HashMap<>();
+    private final Map<String, Long> lastYielded = new HashMap<>();
+    private final AtomicLong corrupt = new AtomicLong();
+    private final AtomicLong incomplete = new AtomicLong();
+    private final AtomicLong stale = new AtomicLong();
+    private final List<String> problems = new ArrayList<>();
+
+    private static final class Pending {
+        SnapshotManifest manifest;
+        int chunkCount = -1;
+        final Map<Integer, byte[]> chunks = new HashMap<>();
+        boolean broken;
+    }
+
+    /** Feeds one record; returns the snapshots it completed (usually none, sometimes one). */
+    public List<VerifiedSnapshot> accept(byte[] key, byte[] value, Headers headers) {
+        String model = key == null ? "" : new String(key, StandardCharsets.UTF_8);
+        String type = header(headers, SnapshotRecord.HEADER_TYPE);
+        long version;
+        try {
+            version = Long.parseLong(header(headers, SnapshotRecord.HEADER_VERSION));
+        } catch (RuntimeException e) {
+            report(corrupt, model, -1, "record without a valid snapshot-version header");
+            return List.of();
+        }
+        if (version <= lastYielded.getOrDefault(model, 0L)) {
+            stale.incrementAndGet();
+            return List.of();
+        }
+        Pending p = pending.computeIfAbsent(model, m -> new TreeMap<>()).computeIfAbsent(version, v -> new Pending());
+        if (p.broken) {
+            return List.of();
+        }
+        if (SnapshotRecord.MANIFEST.equals(type)) {
+            try {
+                SnapshotManifest m = SnapshotManifest.fromJson(value);
+                if (!m.modelId().equals(model) || m.version() != version) {
+                    throw new InvalidSnapshotException("manifest says " + m.modelId() + " v" + m.version()
+                            + " but its record is keyed " + model + " v" + version);
+                }
+                p.manifest = m;
+                setCount(p, m.chunkCount());
+            } catch (InvalidSnapshotException e) {
+                return broken(p, model, version, e.getMessage());
+            }
+        } else if (SnapshotRecord.CHUNK.equals(type)) {
+            String c = header(headers, SnapshotRecord.HEADER_CHUNK);
+            int i;
+            int n;
+            try {
+                String[] parts = c.split("/");
+                i = Integer.parseInt(parts[0]);
+                n = Integer.parseInt(parts[1]);
+                if (parts.length != 2 || i < 1 || i > n) {
+                    throw new IllegalArgumentException();
+                }
+            } catch (RuntimeException e) {
+                return broken(p, model, version, "chunk header '" + c + "' is not i/n");
+            }
+            if (!setCount(p, n)) {
+                return broken(p, model, version, "chunk " + c + " disagrees with chunk count " + p.chunkCount);
+            }
+            byte[] data = value == null ? new byte[0] : value;
+            byte[] prev = p.chunks.putIfAbsent(i, data);
+            if (prev != null && !Arrays.equals(prev, data)) {
+                return broken(p, model, version, "chunk " + c + " arrived twice with different bytes");
+            }
+        } else {
+            return broken(p, model, version, "unknown record-type '" + type + "'");
+        }
+        if (p.manifest != null && p.chunks.size() == p.chunkCount) {
+            return complete(model, version, p);
+        }
+        evictIfTooMany(model);
+        return List.of();
+    }
+
+    private static boolean setCount(Pending p, int n) {
+        if (p.chunkCount == -1) {
+            p.chunkCount = n;
+            return true;
+        }
+        return p.chunkCount == n;
+    }
+
+    private List<VerifiedSnapshot> complete(String model, long version, Pending p) {
+        TreeMap<Long, Pending> versions = pending.get(model);
+        versions.remove(version);
+        ByteArrayOutputStream out = new ByteArrayOutputStream((int) p.manifest.artifactBytes());
+        for (int i = 1; i <= p.chunkCount; i++) {
+            out.writeBytes(p.chunks.get(i));
+        }
+        byte[] artifact = out.toByteArray();
+        if (artifact.length != p.manifest.artifactBytes()) {
+            report(corrupt, model, version, "artifact has " + artifact.length + " bytes, manifest says " + p.manifest.artifactBytes());
+            return List.of();
+        }
+        String sha = SnapshotRecord.sha256Hex(artifact);
+        if (!sha.equals(p.manifest.artifactSha256())) {
+            report(corrupt, model, version, "artifact SHA-256 " + sha + " does not match the manifest's " + p.manifest.artifactSha256());
+            return List.of();
+        }
+        // Older versions that never completed lost a chunk: drop them.
+        Iterator<Map.Entry<Long, Pending>> it = versions.headMap(version).entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<Long, Pending> e = it.next();
+            if (!e.getValue().broken) {
+                report(incomplete, model, e.getKey(), "superseded by v" + version + " while missing "
+                        + missing(e.getValue()));
+            }
+            it.remove();
+        }
+        lastYielded.put(model, version);
+        return List.of(new VerifiedSnapshot(p.manifest, artifact));
+    }
+
+    private void evictIfTooMany(String model) {
+        TreeMap<Long, Pending> versions = pending.get(model);
+        while (versions.size() > MAX_PENDING_PER_MODEL) {
+            Map.Entry<Long, Pending> oldest = versions.pollFirstEntry();
+            if (!oldest.getValue().broken) {
+                report(incomplete, model, oldest.getKey(), "evicted while missing " + missing(oldest.getValue()));
+            }
+        }
+    }
+
+    private static String missing(Pending p) {
+        if (p.manifest == null) {
+            return "its manifest";
+        }
+        return (p.chunkCount - p.chunks.size()) + " of " + p.chunkCount + " chunks";
+    }
+
+    private List<VerifiedSnapshot> broken(Pending p, String model, long version, String why) {
+        p.broken = true;
+        p.chunks.clear();
+        report(corrupt, model, version, why);
+        return List.of();
+    }
+
+    private void report(AtomicLong counter, String model, long version, String why) {
+        counter.incrementAndGet();
+        String msg = "snapshot " + model + " v" + version + " skipped: " + why;
+        problems.add(msg);
+        LOG.warn(msg);
+    }
+
+    public long corrupt() {
+        return corrupt.get();
+    }
+
+    public long incomplete() {
+        return incomplete.get();
+    }
+
+    public long stale() {
+        return stale.get();
+    }
+
+    /** Every problem reported so far, as sentences. */
+    public List<String> problems() {
+        return List.copyOf(problems);
+    }
+
+    private static String header(Headers headers, String key) {
+        Header h = headers == null ? null : headers.lastHeader(key);
+        return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+}
