@@ -1,0 +1,83 @@
+package l0stream.connectors.cli;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Minimal {@code --key value} / {@code --flag} parsing for the command-line tools. Every error
+ * names the option; unknown options are refused with the list of known ones.
+ */
+public final class Args {
+
+    private final Map<String, String> values = new HashMap<>();
+    private final Set<String> flags = new HashSet<>();
+
+    private Args() {}
+
+    /** @param known options taking a value; @param knownFlags options without one */
+    public static Args parse(String[] argv, List<String> known, List<String> knownFlags) {
+        Args a = new Args();
+        for (int i = 0; i < argv.length; i++) {
+            String k = argv[i];
+            if (knownFlags.contains(k)) {
+                a.flags.add(k);
+            } else if (known.contains(k)) {
+                if (i + 1 >= argv.length) {
+                    throw new IllegalArgumentException("Invalid value (missing) for " + k);
+                }
+                a.values.put(k, argv[++i]);
+            } else {
+                throw new IllegalArgumentException("Unknown option " + k + "; known: " + String.join(" ", known)
+                        + (knownFlags.isEmpty() ? "" : " " + String.join(" ", knownFlags)));
+            }
+        }
+        return a;
+    }
+
+    public boolean flag(String k) {
+        return flags.contains(k);
+    }
+
+    public String string(String k, String def) {
+        return values.getOrDefault(k, def);
+    }
+
+    public long longValue(String k, long def, long min) {
+        String v = values.get(k);
+        if (v == null) {
+            return def;
+        }
+        try {
+            long n = Long.parseLong(v.replace("_", ""));
+            if (n >= min) {
+                return n;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException("Invalid value " + v + " for " + k + ": must be an integer >= " + min);
+    }
+
+    public int intValue(String k, int def, int min) {
+        return (int) longValue(k, def, min);
+    }
+
+    public double doubleValue(String k, double def, double min) {
+        String v = values.get(k);
+        if (v == null) {
+            return def;
+        }
+        try {
+            double d = Double.parseDouble(v);
+            if (d >= min && Double.isFinite(d)) {
+                return d;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException("Invalid value " + v + " for " + k + ": must be a number >= " + min);
+    }
+}

@@ -1,0 +1,69 @@
+package l0stream.connectors.cli;
+
+import l0stream.connectors.dataset.DriftScenario;
+import l0stream.connectors.dataset.FashionMnist;
+import l0stream.connectors.dataset.ImageDataset;
+import l0stream.connectors.dataset.ReplayProducer;
+import l0stream.connectors.dataset.SyntheticImages;
+import l0stream.connectors.image.ImageEncoder.Encoding;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+
+/** {@code l0stream produce}: replays Fashion-MNIST (or synthetic images) into a topic. */
+public final class ProduceCommand {
+
+    static final String USAGE = """
+            usage: l0stream produce [--bootstrap 127.0.0.1:9092] [--topic images] [--dataset fashion-mnist|synthetic]
+                                    [--split train|test] [--records N] [--rate R] [--partitions P]
+                                    [--scenario stationary|class-incremental|label-permute|rotate] [--switch-at N]
+                                    [--encoding png|jpeg|raw] [--data-dir DIR] [--seed S]
+              --records    how many records to send (default: the split's size)
+              --rate       records per second, 0 = as fast as possible (default 0)
+              --switch-at  record count where the scenario switches (default: half of --records)
+            """;
+
+    private ProduceCommand() {}
+
+    public static void main(String[] argv) throws Exception {
+        if (argv.length > 0 && (argv[0].equals("--help") || argv[0].equals("-h"))) {
+            System.out.print(USAGE);
+            return;
+        }
+        Args a = Args.parse(argv, List.of("--bootstrap", "--topic", "--dataset", "--split", "--records", "--rate",
+                "--partitions", "--scenario", "--switch-at", "--encoding", "--data-dir", "--seed"), List.of());
+        String datasetName = a.string("--dataset", "fashion-mnist");
+        FashionMnist.Split split = FashionMnist.Split.parse(a.string("--split", "train"), "--split");
+        ImageDataset data;
+        if (datasetName.equals("fashion-mnist")) {
+            data = FashionMnist.load(Path.of(a.string("--data-dir", FashionMnist.DEFAULT_DIR)), split);
+        } else if (datasetName.equals("synthetic")) {
+            data = SyntheticImages.generate(split == FashionMnist.Split.TRAIN ? 60_000 : 10_000, a.longValue("--seed", 1, 0));
+        } else {
+            throw new IllegalArgumentException("Invalid value " + datasetName + " for --dataset: expected fashion-mnist or synthetic");
+        }
+        long records = a.longValue("--records", data.count(), 1);
+        Properties client = new Properties();
+        client.put("bootstrap.servers", a.string("--bootstrap", "127.0.0.1:9092"));
+        ReplayProducer.Options o = new ReplayProducer.Options(client, a.string("--topic", "images"),
+                a.intValue("--partitions", 1, 1), records, a.doubleValue("--rate", 0, 0),
+                DriftScenario.parse(a.string("--scenario", "stationary"), "--scenario"),
+                a.longValue("--switch-at", records / 2, 0), Encoding.parse(a.string("--encoding", "png"), "--encoding"),
+                a.longValue("--seed", 1, 0));
+        ReplayProducer producer = new ReplayProducer();
+        Thread main = Thread.currentThread();
+        Thread hook = new Thread(() -> {
+            producer.stop();
+            try {
+                main.join(10_000); // let the summary print
+            } catch (InterruptedException ignored) {
+                // exiting anyway
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
+        System.err.printf("produce: %s (%,d images, %dx%dx%d) -> %s, scenario %s%n", data.name(), data.count(),
+                data.height(), data.width(), data.channels(), o.topic(), o.scenario().id());
+        producer.run(data, o, System.err);
+    }
+}
