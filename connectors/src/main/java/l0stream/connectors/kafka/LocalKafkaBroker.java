@@ -127,10 +127,20 @@ public final class LocalKafkaBroker implements AutoCloseable {
                 return Optional.empty();
             }
             long pid = Long.parseLong(Files.readString(pidFile).trim());
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-                    .filter(h -> h.info().commandLine().map(c -> c.contains("kafka.Kafka")).orElse(true));
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(LocalKafkaBroker::isKafka);
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
+        }
+    }
+
+    /** Guards against a recycled pid: the process must be a Kafka broker. */
+    private static boolean isKafka(ProcessHandle h) {
+        Path cmdline = Path.of("/proc", Long.toString(h.pid()), "cmdline");
+        try {
+            // The JDK's ProcessHandle.Info truncates long Java command lines; /proc has all of it.
+            return new String(Files.readAllBytes(cmdline), StandardCharsets.UTF_8).contains("kafka.Kafka");
+        } catch (IOException e) {
+            return h.info().commandLine().map(c -> c.contains("kafka.Kafka")).orElse(true);
         }
     }
 
