@@ -2,6 +2,8 @@ package l0stream.connectors.cli;
 
 import l0stream.connectors.dataset.DriftScenario;
 import l0stream.connectors.dataset.FashionMnist;
+import l0stream.connectors.dataset.ImageFolder;
+import l0stream.connectors.image.DecodePolicy;
 import l0stream.connectors.dataset.ImageDataset;
 import l0stream.connectors.dataset.ReplayProducer;
 import l0stream.connectors.dataset.SyntheticImages;
@@ -15,13 +17,15 @@ import java.util.Properties;
 public final class ProduceCommand {
 
     static final String USAGE = """
-            usage: l0stream produce [--bootstrap 127.0.0.1:9092] [--topic images] [--dataset fashion-mnist|synthetic]
+            usage: l0stream produce [--bootstrap 127.0.0.1:9092] [--topic images] [--dataset fashion-mnist|synthetic|folder]
                                     [--split train|test] [--records N] [--rate R] [--partitions P]
                                     [--scenario stationary|class-incremental|label-permute|rotate] [--switch-at N]
                                     [--encoding png|jpeg|raw] [--data-dir DIR] [--seed S]
               --records    how many records to send (default: the split's size)
               --rate       records per second, 0 = as fast as possible (default 0)
               --switch-at  record count where the scenario switches (default: half of --records)
+              --data-dir   Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist), or for
+                           --dataset folder a directory <dir>/<label>/*.png|jpg (converted to 28x28 gray)
             """;
 
     private ProduceCommand() {}
@@ -40,8 +44,14 @@ public final class ProduceCommand {
             data = FashionMnist.load(Path.of(a.string("--data-dir", FashionMnist.DEFAULT_DIR)), split);
         } else if (datasetName.equals("synthetic")) {
             data = SyntheticImages.generate(split == FashionMnist.Split.TRAIN ? 60_000 : 10_000, a.longValue("--seed", 1, 0));
+        } else if (datasetName.equals("folder")) {
+            String dir = a.string("--data-dir", null);
+            if (dir == null) {
+                throw new IllegalArgumentException("Invalid value (missing) for --data-dir: --dataset folder needs <dir>/<label>/*.png|jpg");
+            }
+            data = ImageFolder.load(Path.of(dir), DecodePolicy.fashionMnist());
         } else {
-            throw new IllegalArgumentException("Invalid value " + datasetName + " for --dataset: expected fashion-mnist or synthetic");
+            throw new IllegalArgumentException("Invalid value " + datasetName + " for --dataset: expected fashion-mnist, synthetic or folder");
         }
         long records = a.longValue("--records", data.count(), 1);
         Properties client = new Properties();

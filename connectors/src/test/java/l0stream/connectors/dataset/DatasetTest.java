@@ -84,6 +84,25 @@ class DatasetTest {
     }
 
     @Test
+    void testImageFolderReadsLabelledPngAndJpeg(@TempDir Path dir) throws IOException {
+        for (int label : new int[] {2, 7}) {
+            Files.createDirectories(dir.resolve(Integer.toString(label)));
+            byte[] px = new byte[40 * 40 * 3];
+            java.util.Arrays.fill(px, (byte) (label * 20));
+            Files.write(dir.resolve(label + "/a.png"), l0stream.connectors.image.ImageEncoder.encode(px, 40, 40, 3, Encoding.PNG));
+            Files.write(dir.resolve(label + "/b.jpg"), l0stream.connectors.image.ImageEncoder.encode(px, 40, 40, 3, Encoding.JPEG));
+        }
+        ImageDataset d = ImageFolder.load(dir, DecodePolicy.fashionMnist());
+        assertEquals(4, d.count());
+        assertEquals(28, d.height());
+        assertArrayEquals(new int[] {2, 2, 7, 7}, d.labels());
+        assertEquals(140, d.image(2)[0] & 0xff, 2); // gray 140 survives resize + luminance (+ JPEG)
+        Files.write(dir.resolve("7/broken.png"), new byte[] {1, 2, 3});
+        IOException e = assertThrows(IOException.class, () -> ImageFolder.load(dir, DecodePolicy.fashionMnist()));
+        assertTrue(e.getMessage().contains("broken.png (undecodable-image)"), e.getMessage());
+    }
+
+    @Test
     void testScenarios() {
         ImageDataset d = SyntheticImages.generate(500, 3);
         DriftScenario.Stream ci = new DriftScenario.Stream(DriftScenario.CLASS_INCREMENTAL, d, 100, 1);
