@@ -127,8 +127,8 @@ class SnapshotRecordsTest {
             producer.commitTransaction();
             // an aborted attempt must be invisible to read_committed
             producer.beginTransaction();
-            records(topic, manifest("lenet", 2, artifact(1000, 99), 512), artifact(1000, 99)).forEach(producer::send);
-            producer.flush();
+            records(topic, manifest("lenet", 2, artifact(1000, 99), 512), artifact(1000, 99)).forEach(sends::send);
+            sends.flush(); // written and acknowledged, then aborted: read_committed must never see it
             producer.abortTransaction();
             producer.beginTransaction();
             records(topic, m2, small).forEach(sends::send);
