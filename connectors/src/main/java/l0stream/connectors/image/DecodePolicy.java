@@ -18,7 +18,7 @@ import java.util.Locale;
  * </ul>
  */
 public record DecodePolicy(int channels, int height, int width, int classes, SizePolicy size,
-                           ChannelPolicy channelPolicy, int maxBytes, long maxPixels) {
+                           ChannelPolicy channelPolicy, int maxBytes, long maxPixels) implements java.io.Serializable {
 
     public enum SizePolicy { RESIZE, EXACT }
 

@@ -1,0 +1,110 @@
+package l0stream.pipeline;
+
+import l0stream.connectors.flink.DeadLetterSerializationSchema;
+import l0stream.connectors.flink.LabeledImageDeserializationSchema;
+import l0stream.connectors.flink.SnapshotRecordSerializationSchema;
+import l0stream.connectors.image.DecodedRecord;
+import l0stream.connectors.kafka.Topics;
+
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.UnaryOperator;
+
+/**
+ * The l0stream job graph:
+ *
+ * <pre>
+ * KafkaSource(images, read_committed) → decode/validate ─┬→ continual trainer → snapshot publisher → KafkaSink(snapshots, EXACTLY_ONCE)
+ *                                                         └→ dead letters → KafkaSink(images.dlq, EXACTLY_ONCE)
+ * </pre>
+ *
+ * Checkpoints are exactly-once; the sinks' transactions commit at checkpoint completion, so
+ * readers with {@code isolation.level=read_committed} see each snapshot version once, in order.
+ */
+public final class L0StreamJob {
+
+    /** Kafka's default broker limit is 15 min; stay under it for any broker. */
+    static final int TRANSACTION_TIMEOUT_MS = 10 * 60 * 1000;
+
+    private L0StreamJob() {}
+
+    /** Creates the input, dead-letter and snapshot topics if missing and waits for their leaders. */
+    public static void ensureTopics(PipelineConfig cfg) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", cfg.bootstrap());
+        try (Admin admin = Admin.create(p)) {
+            Duration t = Duration.ofSeconds(60);
+            Topics.ensure(admin, cfg.inputTopic(), cfg.inputPartitions(), Map.of(), t);
+            Topics.ensure(admin, cfg.deadLetterTopic(), 1, Map.of(), t);
+            Topics.ensure(admin, cfg.snapshotTopic(), 1, Map.of("max.message.bytes", Integer.toString(cfg.chunkBytes() + (1 << 20))), t);
+        }
+    }
+
+    /**
+     * Adds the job to {@code env}.
+     *
+     * @param bounded      stop at the input offsets that are latest when the job starts (tests, demo)
+     * @param beforeTrainer a hook applied to the decoded stream before the trainer (tests inject failures here)
+     */
+    public static void build(StreamExecutionEnvironment env, PipelineConfig cfg, boolean bounded,
+                             UnaryOperator<DataStream<DecodedRecord>> beforeTrainer) {
+        env.enableCheckpointing(cfg.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
+        KafkaSourceBuilder<DecodedRecord> sb = KafkaSource.<DecodedRecord>builder()
+                .setBootstrapServers(cfg.bootstrap())
+                .setTopics(cfg.inputTopic())
+                .setGroupId("l0stream-" + cfg.modelId())
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setDeserializer(new LabeledImageDeserializationSchema(cfg.decodePolicy()))
+                .setProperty("isolation.level", "read_committed")
+                .setProperty("commit.offsets.on.checkpoint", "true");
+        if (bounded) {
+            sb.setBounded(OffsetsInitializer.latest());
+        }
+        DataStream<DecodedRecord> records = env.fromSource(sb.build(), WatermarkStrategy.noWatermarks(), "images")
+                .setParallelism(cfg.parallelism()).uid("images-source");
+        SingleOutputStreamOperator<DecodedRecord> decoded = records.process(new ImageRouter())
+                .name("decode-validate").uid("decode-validate").setParallelism(cfg.parallelism());
+        decoded.getSideOutput(ImageRouter.DEAD_LETTERS)
+                .sinkTo(sink(cfg, new DeadLetterSerializationSchema(), "dlq"))
+                .name("dead-letters").uid("dead-letters-sink");
+        beforeTrainer.apply(decoded)
+                .transform("continual-trainer", TypeInformation.of(ModelSnapshot.class), new ContinualTrainerOperator(cfg))
+                .uid("continual-trainer").setParallelism(1).setMaxParallelism(1)
+                .flatMap(new SnapshotPublisher()).name("snapshot-publisher").uid("snapshot-publisher").setParallelism(1)
+                .sinkTo(sink(cfg, new SnapshotRecordSerializationSchema(cfg.snapshotTopic()), "snapshots"))
+                .name("snapshots").uid("snapshots-sink").setParallelism(1);
+    }
+
+    private static <T> KafkaSink<T> sink(PipelineConfig cfg,
+                                         org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema<T> schema,
+                                         String what) {
+        Properties p = new Properties();
+        p.put("transaction.timeout.ms", Integer.toString(TRANSACTION_TIMEOUT_MS));
+        p.put("max.request.size", Integer.toString(cfg.chunkBytes() + (1 << 20)));
+        p.put("enable.idempotence", "true");
+        p.put("acks", "all");
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(cfg.bootstrap())
+                .setRecordSerializer(schema)
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(cfg.transactionalIdPrefix() + "-" + cfg.modelId() + "-" + what)
+                .setKafkaProducerConfig(p)
+                .build();
+    }
+
+}

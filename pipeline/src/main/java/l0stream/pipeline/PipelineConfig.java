@@ -1,0 +1,129 @@
+package l0stream.pipeline;
+
+import l0stream.connectors.image.DecodePolicy;
+import l0stream.model.DeviceChoice;
+import l0stream.model.ModelConfig;
+import l0stream.model.gate.GateKind;
+import l0stream.model.nn.Architecture;
+
+import java.io.Serializable;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Everything the job needs, typed and validated at start-up: built from {@code key=value} pairs
+ * (the command line's {@code --key value}), with every key documented by its {@link PipelineOption}.
+ * Unknown keys are refused. Immutable and serialisable (plain values only), so operators can
+ * hold it.
+ */
+public record PipelineConfig(String bootstrap, String inputTopic, String snapshotTopic, int inputPartitions,
+                             String modelId, String network, GateKind gates, double lambda, double weightLr,
+                             double gateLr, double momentum, double weightDecay, long seed, DeviceChoice device,
+                             int batchSize, long snapshotEverySteps, long snapshotEverySeconds, int chunkBytes,
+                             long checkpointIntervalMs, int parallelism, DecodePolicy.SizePolicy sizePolicy,
+                             String transactionalIdPrefix) implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    public static final PipelineOption<String> BOOTSTRAP = PipelineOption.string("bootstrap", "127.0.0.1:9092",
+            "Kafka bootstrap servers");
+    public static final PipelineOption<String> INPUT_TOPIC = PipelineOption.string("input-topic", "images",
+            "topic of labeled images; dead letters go to <input-topic>.dlq");
+    public static final PipelineOption<String> SNAPSHOT_TOPIC = PipelineOption.string("snapshot-topic", "snapshots",
+            "topic the snapshots (manifest + chunks) are published to");
+    public static final PipelineOption<Integer> INPUT_PARTITIONS = PipelineOption.intAtLeast("input-partitions", 1, 1,
+            "partitions of the input topic when the job creates it");
+    public static final PipelineOption<String> MODEL_ID = PipelineOption.string("model-id", "l0stream",
+            "model id: the key of every snapshot record");
+    public static final PipelineOption<String> NETWORK = PipelineOption.choice("network", "lenet5",
+            "network to train", "lenet5", "vgg-narrow", "vgg16");
+    public static final PipelineOption<String> GATES = PipelineOption.choice("gates", "dep-forward",
+            "gate parameterisation", "dep-forward", "dep-backward", "hc", "none");
+    public static final PipelineOption<Double> LAMBDA = PipelineOption.doubleIn("lambda", 5e-4, 0, Double.POSITIVE_INFINITY,
+            "weight of the expected-L0 penalty (per expected parameter)");
+    public static final PipelineOption<Double> WEIGHT_LR = PipelineOption.doubleIn("weight-lr", ModelConfig.DEFAULT_WEIGHT_LR,
+            1e-12, Double.POSITIVE_INFINITY, "SGD learning rate of the weights");
+    public static final PipelineOption<Double> GATE_LR = PipelineOption.doubleIn("gate-lr", 0.01, 1e-12, Double.POSITIVE_INFINITY,
+            "Adam learning rate of the gate parameters");
+    public static final PipelineOption<Double> MOMENTUM = PipelineOption.doubleIn("momentum", ModelConfig.DEFAULT_MOMENTUM, 0, 1,
+            "SGD momentum");
+    public static final PipelineOption<Double> WEIGHT_DECAY = PipelineOption.doubleIn("weight-decay", ModelConfig.DEFAULT_WEIGHT_DECAY,
+            0, Double.POSITIVE_INFINITY, "SGD weight decay");
+    public static final PipelineOption<Long> SEED = PipelineOption.longAtLeast("seed", 42, 0, "seed of initialisation and gate noise");
+    public static final PipelineOption<String> DEVICE = PipelineOption.choice("device", "auto", "where to train", "auto", "cpu", "gpu");
+    public static final PipelineOption<Integer> BATCH_SIZE = PipelineOption.intAtLeast("batch-size", 64, 1,
+            "images per micro-batch (one training step)");
+    public static final PipelineOption<Long> SNAPSHOT_EVERY_STEPS = PipelineOption.longAtLeast("snapshot-every-steps", 100, 0,
+            "publish a snapshot every N training steps (0 = never by steps)");
+    public static final PipelineOption<Long> SNAPSHOT_EVERY_SECONDS = PipelineOption.longAtLeast("snapshot-every-seconds", 0, 0,
+            "publish a snapshot every T seconds of processing time (0 = never by time)");
+    public static final PipelineOption<Integer> CHUNK_BYTES = PipelineOption.intAtLeast("chunk-bytes", 512 * 1024, 1024,
+            "artifact chunk size on the snapshot topic");
+    public static final PipelineOption<Long> CHECKPOINT_INTERVAL_MS = PipelineOption.longAtLeast("checkpoint-interval-ms", 2000, 100,
+            "Flink checkpoint interval; snapshots become visible to read_committed readers at checkpoints");
+    public static final PipelineOption<Integer> PARALLELISM = PipelineOption.intAtLeast("parallelism", 1, 1,
+            "trainer parallelism");
+    public static final PipelineOption<String> SIZE_POLICY = PipelineOption.choice("size-policy", "resize",
+            "images of another size: resize them, or dead-letter them (exact)", "resize", "exact");
+    public static final PipelineOption<String> TRANSACTIONAL_ID_PREFIX = PipelineOption.string("transactional-id-prefix",
+            "l0stream", "prefix of the Kafka transactional ids of the exactly-once sinks");
+
+    public PipelineConfig {
+        if (snapshotEverySteps == 0 && snapshotEverySeconds == 0) {
+            throw new IllegalArgumentException("Invalid values 0 for snapshot-every-steps and snapshot-every-seconds:"
+                    + " at least one must be > 0, or no snapshot is ever published");
+        }
+        if (parallelism > 1) {
+            throw new IllegalArgumentException("Invalid value " + parallelism + " for parallelism: data-parallel"
+                    + " training with model averaging is not available yet; use 1");
+        }
+        if (inputTopic.equals(snapshotTopic)) {
+            throw new IllegalArgumentException("Invalid value " + snapshotTopic + " for snapshot-topic: must differ from input-topic");
+        }
+        // Validates the model part with its own messages (fields are not assigned yet here).
+        ModelConfig.builder().setNetwork(network).setGates(gates).optLambda(lambda).optWeightLr(weightLr)
+                .optGateLr(gateLr).optMomentum(momentum).optWeightDecay(weightDecay).optSeed(seed).optDevice(device)
+                .build();
+    }
+
+    /** Parses {@code key → value} (keys without dashes); unknown keys are refused. */
+    public static PipelineConfig from(Map<String, String> values) {
+        Set<String> known = PipelineOption.all().stream().map(PipelineOption::key).collect(Collectors.toSet());
+        for (String k : values.keySet()) {
+            if (!known.contains(k)) {
+                throw new IllegalArgumentException("Unknown configuration key " + k + " (see --help for the keys)");
+            }
+        }
+        return new PipelineConfig(BOOTSTRAP.get(values), INPUT_TOPIC.get(values), SNAPSHOT_TOPIC.get(values),
+                INPUT_PARTITIONS.get(values), MODEL_ID.get(values), NETWORK.get(values),
+                GateKind.parse(GATES.get(values), "gates"), LAMBDA.get(values), WEIGHT_LR.get(values), GATE_LR.get(values),
+                MOMENTUM.get(values), WEIGHT_DECAY.get(values), SEED.get(values),
+                DeviceChoice.parse(DEVICE.get(values), "device"), BATCH_SIZE.get(values), SNAPSHOT_EVERY_STEPS.get(values),
+                SNAPSHOT_EVERY_SECONDS.get(values), CHUNK_BYTES.get(values), CHECKPOINT_INTERVAL_MS.get(values),
+                PARALLELISM.get(values), DecodePolicy.parseSize(SIZE_POLICY.get(values), "size-policy"),
+                TRANSACTIONAL_ID_PREFIX.get(values));
+    }
+
+    public static PipelineConfig defaults() {
+        return from(new HashMap<>());
+    }
+
+    public ModelConfig modelConfig() {
+        return ModelConfig.builder().setNetwork(network).setGates(gates).optLambda(lambda).optWeightLr(weightLr)
+                .optGateLr(gateLr).optMomentum(momentum).optWeightDecay(weightDecay).optSeed(seed).optDevice(device)
+                .build();
+    }
+
+    /** What decoded images must look like for this network. */
+    public DecodePolicy decodePolicy() {
+        Architecture a = Architecture.named(network, "network");
+        return new DecodePolicy(a.inputChannels(), a.inputHeight(), a.inputWidth(), a.numClasses(), sizePolicy,
+                DecodePolicy.ChannelPolicy.CONVERT, 1 << 20, 4096L * 4096);
+    }
+
+    public String deadLetterTopic() {
+        return inputTopic + ".dlq";
+    }
+}

@@ -1,0 +1,116 @@
+package l0stream.pipeline;
+
+import l0stream.connectors.image.LabeledImage;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The continual trainer's checkpointed operator state, as one versioned byte array (no Java
+ * serialization): counters, source offsets, the partly filled micro-batch, and the model's
+ * {@link l0stream.model.train.TrainingCheckpoint} (weights, gates, optimiser state, step, RNG).
+ *
+ * <pre>
+ * u8 format version (1)
+ * i64 snapshotVersion, trainedRecords, correct, scored, intervalCorrect, intervalScored, lastSnapshotStep
+ * i32 n, then n × (UTF topic-partition, i64 next offset)
+ * i32 m, then m pending images × (i32 label, i64 ts, bool hasId [UTF id], i32 c, h, w, f32[c·h·w])
+ * i32 length, then the model checkpoint bytes
+ * </pre>
+ */
+public final class TrainerState {
+
+    public static final int FORMAT_VERSION = 1;
+
+    long snapshotVersion;
+    long trainedRecords;
+    long correct;
+    long scored;
+    long intervalCorrect;
+    long intervalScored;
+    long lastSnapshotStep;
+    final Map<String, Long> nextOffsets = new LinkedHashMap<>();
+    final List<LabeledImage> pending = new ArrayList<>();
+    byte[] model;
+
+    byte[] encode() {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeByte(FORMAT_VERSION);
+            for (long v : new long[] {snapshotVersion, trainedRecords, correct, scored, intervalCorrect, intervalScored, lastSnapshotStep}) {
+                out.writeLong(v);
+            }
+            out.writeInt(nextOffsets.size());
+            for (Map.Entry<String, Long> e : nextOffsets.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeLong(e.getValue());
+            }
+            out.writeInt(pending.size());
+            for (LabeledImage img : pending) {
+                out.writeInt(img.label());
+                out.writeLong(img.timestampMs());
+                out.writeBoolean(img.id() != null);
+                if (img.id() != null) {
+                    out.writeUTF(img.id());
+                }
+                out.writeInt(img.channels());
+                out.writeInt(img.height());
+                out.writeInt(img.width());
+                for (float f : img.pixels()) {
+                    out.writeFloat(f);
+                }
+            }
+            out.writeInt(model.length);
+            out.write(model);
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static TrainerState decode(byte[] data) throws IOException {
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
+        int version = in.readUnsignedByte();
+        if (version != FORMAT_VERSION) {
+            throw new IOException("Trainer state has format version " + version + ", this job reads version "
+                    + FORMAT_VERSION + " (state written by a newer l0stream?)");
+        }
+        TrainerState s = new TrainerState();
+        s.snapshotVersion = in.readLong();
+        s.trainedRecords = in.readLong();
+        s.correct = in.readLong();
+        s.scored = in.readLong();
+        s.intervalCorrect = in.readLong();
+        s.intervalScored = in.readLong();
+        s.lastSnapshotStep = in.readLong();
+        int n = in.readInt();
+        for (int i = 0; i < n; i++) {
+            s.nextOffsets.put(in.readUTF(), in.readLong());
+        }
+        int m = in.readInt();
+        for (int i = 0; i < m; i++) {
+            int label = in.readInt();
+            long ts = in.readLong();
+            String id = in.readBoolean() ? in.readUTF() : null;
+            int c = in.readInt(), h = in.readInt(), w = in.readInt();
+            float[] px = new float[c * h * w];
+            for (int k = 0; k < px.length; k++) {
+                px[k] = in.readFloat();
+            }
+            s.pending.add(new LabeledImage(id, label, ts, c, h, w, px));
+        }
+        s.model = new byte[in.readInt()];
+        in.readFully(s.model);
+        return s;
+    }
+}

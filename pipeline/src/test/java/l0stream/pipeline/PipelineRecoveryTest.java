@@ -1,0 +1,200 @@
+package l0stream.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import l0stream.connectors.dataset.ImageDataset;
+import l0stream.connectors.dataset.SyntheticImages;
+import l0stream.connectors.image.DecodedRecord;
+import l0stream.connectors.image.ImageEncoder;
+import l0stream.connectors.image.ImageEncoder.Encoding;
+import l0stream.connectors.kafka.CheckedSends;
+import l0stream.connectors.kafka.KafkaTestBroker;
+import l0stream.connectors.snapshot.SnapshotManifest;
+import l0stream.connectors.snapshot.SnapshotReader;
+import l0stream.connectors.snapshot.VerifiedSnapshot;
+import l0stream.model.DeviceChoice;
+import l0stream.model.SnapshotPredictor;
+
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.state.CheckpointListener;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
+
+/** The job on a MiniCluster against the real broker, with and without an injected failure. */
+@ExtendWith(KafkaTestBroker.class)
+class PipelineRecoveryTest {
+
+    static final int VALID = 1200;
+    static final int INVALID = 40;
+
+    /** Throws once, after the first completed checkpoint and at least {@code after} records. */
+    static final class FailOnceAfterCheckpoint extends RichMapFunction<DecodedRecord, DecodedRecord> implements CheckpointListener {
+        private static final long serialVersionUID = 1L;
+        static final AtomicBoolean FAILED = new AtomicBoolean();
+        static final AtomicBoolean CHECKPOINTED = new AtomicBoolean();
+        static final AtomicLong SEEN = new AtomicLong();
+        private final long after;
+
+        FailOnceAfterCheckpoint(long after) {
+            this.after = after;
+        }
+
+        @Override
+        public DecodedRecord map(DecodedRecord r) {
+            if (SEEN.incrementAndGet() >= after && CHECKPOINTED.get() && FAILED.compareAndSet(false, true)) {
+                throw new IllegalStateException("injected failure (test)");
+            }
+            return r;
+        }
+
+        @Override
+        public void notifyCheckpointComplete(long checkpointId) {
+            CHECKPOINTED.set(true);
+        }
+    }
+
+    private static PipelineConfig config(String name) {
+        Map<String, String> m = new HashMap<>();
+        m.put("bootstrap", KafkaTestBroker.bootstrap());
+        m.put("input-topic", name + "-images");
+        m.put("snapshot-topic", name + "-snapshots");
+        m.put("model-id", name);
+        m.put("batch-size", "32");
+        m.put("snapshot-every-steps", "4");
+        m.put("checkpoint-interval-ms", "300");
+        m.put("device", "cpu");
+        m.put("transactional-id-prefix", "t-" + name);
+        return PipelineConfig.from(m);
+    }
+
+    private static void produce(PipelineConfig cfg) {
+        ImageDataset data = SyntheticImages.generate(VALID, 5);
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(KafkaTestBroker.producerProps())) {
+            CheckedSends<byte[], byte[]> sends = new CheckedSends<>(p);
+            for (int i = 0; i < VALID; i++) {
+                sends.send(new ProducerRecord<byte[], byte[]>(cfg.inputTopic(), null, (byte[]) null,
+                        ImageEncoder.encode(data.image(i), 28, 28, 1, Encoding.RAW),
+                        ImageEncoder.headers(data.labels()[i], Encoding.RAW, 28, 28, 1, "r" + i, -1)));
+                if (i % 30 == 0 && i / 30 < INVALID) {
+                    RecordHeaders h = new RecordHeaders();
+                    h.add("content-type", "image/png".getBytes(StandardCharsets.UTF_8));
+                    sends.send(new ProducerRecord<byte[], byte[]>(cfg.inputTopic(), null, (byte[]) null, new byte[] {1, 2, 3}, h)); // no label
+                }
+            }
+            sends.flush();
+        }
+    }
+
+    private static void run(PipelineConfig cfg, UnaryOperator<DataStream<DecodedRecord>> hook) throws Exception {
+        Configuration conf = new Configuration();
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(500));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
+        L0StreamJob.build(env, cfg, true, hook);
+        env.execute("l0stream-test");
+    }
+
+    /** Every manifest record visible to read_committed, in topic order. */
+    private static List<SnapshotManifest> manifests(String topic) throws Exception {
+        List<SnapshotManifest> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(KafkaTestBroker.consumerProps("m-" + topic))) {
+            c.subscribe(List.of(topic));
+            long deadline = System.currentTimeMillis() + 20_000;
+            long quietSince = System.currentTimeMillis();
+            while (System.currentTimeMillis() < deadline && System.currentTimeMillis() - quietSince < 1500) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    quietSince = System.currentTimeMillis();
+                    if ("manifest".equals(new String(r.headers().lastHeader("record-type").value(), StandardCharsets.UTF_8))) {
+                        out.add(SnapshotManifest.fromJson(r.value()));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Records on {@code topic}: polls until {@code expected} arrived and 1 s passed without more (or 15 s). */
+    private static long count(String topic, long expected) {
+        long n = 0;
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(KafkaTestBroker.consumerProps("c-" + topic))) {
+            c.subscribe(List.of(topic));
+            long deadline = System.currentTimeMillis() + 15_000;
+            long lastNew = System.currentTimeMillis();
+            while (System.currentTimeMillis() < deadline && (n < expected || System.currentTimeMillis() - lastNew < 1000)) {
+                int got = c.poll(Duration.ofMillis(200)).count();
+                if (got > 0) {
+                    n += got;
+                    lastNew = System.currentTimeMillis();
+                }
+            }
+        }
+        return n;
+    }
+
+    private static void assertGapFreeAndComplete(PipelineConfig cfg, List<SnapshotManifest> ms) {
+        int steps = (VALID + 31) / 32; // 38: the last one on the partial batch
+        assertTrue(ms.size() >= 2, "snapshots: " + ms.size());
+        for (int i = 0; i < ms.size(); i++) {
+            assertEquals(i + 1, ms.get(i).version(), "versions must be 1..n in order, no gap, no duplicate");
+            if (i > 0) {
+                assertTrue(ms.get(i).step() > ms.get(i - 1).step(), "steps must increase");
+            }
+        }
+        SnapshotManifest last = ms.get(ms.size() - 1);
+        assertEquals(VALID, last.trainedRecords(), "every valid record trained exactly once");
+        assertEquals(steps, last.step());
+        assertEquals(steps / 4 + (steps % 4 == 0 ? 0 : 1), ms.size());
+        assertEquals(INVALID, count(cfg.deadLetterTopic(), INVALID), "dead letters");
+    }
+
+    @Test
+    void testJobTrainsAndPublishesVerifiedSnapshots() throws Exception {
+        PipelineConfig cfg = config("plain");
+        L0StreamJob.ensureTopics(cfg);
+        produce(cfg);
+        run(cfg, s -> s);
+        List<SnapshotManifest> ms = manifests(cfg.snapshotTopic());
+        assertGapFreeAndComplete(cfg, ms);
+        Properties c = new Properties();
+        c.put("bootstrap.servers", KafkaTestBroker.bootstrap());
+        try (SnapshotReader reader = new SnapshotReader(c, cfg.snapshotTopic())) {
+            List<VerifiedSnapshot> snaps = reader.pollUntil(ms.size(), Duration.ofSeconds(30));
+            assertEquals(ms.size(), snaps.size());
+            try (SnapshotPredictor p = SnapshotPredictor.load(snaps.get(snaps.size() - 1).artifact(), DeviceChoice.CPU)) {
+                assertEquals(10, p.predict(new float[784], 1).length);
+            }
+        }
+    }
+
+    @Test
+    void testInjectedFailureKeepsSnapshotsGapFreeAndTrainsEveryRecordOnce() throws Exception {
+        PipelineConfig cfg = config("failing");
+        L0StreamJob.ensureTopics(cfg);
+        produce(cfg);
+        run(cfg, s -> s.map(new FailOnceAfterCheckpoint(VALID / 2)).name("fail-once").setParallelism(1));
+        assertTrue(FailOnceAfterCheckpoint.FAILED.get(), "the failure was not injected");
+        assertGapFreeAndComplete(cfg, manifests(cfg.snapshotTopic()));
+    }
+}
