@@ -127,6 +127,8 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
         state.nextOffsets.put(r.topic() + "-" + r.partition(), r.offset() + 1);
         if (state.pending.size() >= config.batchSize()) {
             trainPending();
+        } else {
+            publishProgress();
         }
     }
 
@@ -208,9 +210,10 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
         return state.scored == 0 ? 0 : state.correct / (double) state.scored;
     }
 
+    /** Per record: cheap (openChannels is replaced, never mutated, so it is shared, not copied). */
     private void publishProgress() {
-        TrainingProgress.publish(new TrainingProgress(trainer.step(), state.trainedRecords, imagesPerSecond,
-                prequentialAccuracy(), openChannels.clone(), state.snapshotVersion, lastLoss));
+        TrainingProgress.publish(new TrainingProgress(trainer.step(), state.trainedRecords, state.pending.size(),
+                imagesPerSecond, prequentialAccuracy(), openChannels, state.snapshotVersion, lastLoss));
     }
 
     @Override

@@ -41,11 +41,11 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
             "network to train", "lenet5", "vgg-narrow", "vgg16");
     public static final PipelineOption<String> GATES = PipelineOption.choice("gates", "dep-forward",
             "gate parameterisation", "dep-forward", "dep-backward", "hc", "none");
-    public static final PipelineOption<Double> LAMBDA = PipelineOption.doubleIn("lambda", 5e-4, 0, Double.POSITIVE_INFINITY,
+    public static final PipelineOption<Double> LAMBDA = PipelineOption.doubleIn("lambda", 1e-5, 0, Double.POSITIVE_INFINITY,
             "weight of the expected-L0 penalty (per expected parameter)");
-    public static final PipelineOption<Double> WEIGHT_LR = PipelineOption.doubleIn("weight-lr", ModelConfig.DEFAULT_WEIGHT_LR,
+    public static final PipelineOption<Double> WEIGHT_LR = PipelineOption.doubleIn("weight-lr", 0.05,
             1e-12, Double.POSITIVE_INFINITY, "SGD learning rate of the weights");
-    public static final PipelineOption<Double> GATE_LR = PipelineOption.doubleIn("gate-lr", 0.01, 1e-12, Double.POSITIVE_INFINITY,
+    public static final PipelineOption<Double> GATE_LR = PipelineOption.doubleIn("gate-lr", ModelConfig.DEFAULT_GATE_LR, 1e-12, Double.POSITIVE_INFINITY,
             "Adam learning rate of the gate parameters");
     public static final PipelineOption<Double> MOMENTUM = PipelineOption.doubleIn("momentum", ModelConfig.DEFAULT_MOMENTUM, 0, 1,
             "SGD momentum");

@@ -7,7 +7,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * progress line. Only meaningful when the job runs embedded (MiniCluster in this JVM); on a
  * cluster, watch the Flink web UI or the Prometheus metrics instead.
  */
-public record TrainingProgress(long step, long trainedRecords, double imagesPerSecond, double prequentialAccuracy,
+public record TrainingProgress(long step, long trainedRecords, int pendingRecords, double imagesPerSecond,
+                               double prequentialAccuracy,
                                int[] openChannels, long snapshotVersion, double loss) {
 
     private static final AtomicReference<TrainingProgress> LATEST = new AtomicReference<>();
