@@ -1,0 +1,52 @@
+package l0stream.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import l0stream.model.gate.GateKind;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+class PipelineConfigTest {
+
+    private static String error(Map<String, String> m) {
+        return assertThrows(IllegalArgumentException.class, () -> PipelineConfig.from(m)).getMessage();
+    }
+
+    @Test
+    void testDefaultsAndOverrides() {
+        PipelineConfig d = PipelineConfig.defaults();
+        assertEquals("127.0.0.1:9092", d.bootstrap());
+        assertEquals(GateKind.DEP_FORWARD, d.gates());
+        assertEquals("images.dlq", d.deadLetterTopic());
+        assertEquals(28, d.decodePolicy().height());
+        PipelineConfig v = PipelineConfig.from(Map.of("network", "vgg-narrow", "gates", "hc", "batch-size", "16"));
+        assertEquals(3, v.decodePolicy().channels());
+        assertEquals(16, v.batchSize());
+        assertEquals(GateKind.HC, v.modelConfig().gates());
+    }
+
+    @Test
+    void testBadConfigFailsFastNamingTheKey() {
+        assertEquals("Invalid value 0 for batch-size: must be an integer >= 1", error(Map.of("batch-size", "0")));
+        assertEquals("Invalid value lots for lambda: must be a number >= 0.0", error(Map.of("lambda", "lots")));
+        assertEquals("Invalid value resnet for network: expected one of lenet5, vgg-narrow, vgg16", error(Map.of("network", "resnet")));
+        assertEquals("Unknown configuration key batchsize (see --help for the keys)", error(Map.of("batchsize", "3")));
+        assertTrue(error(Map.of("snapshot-every-steps", "0")).contains("snapshot-every-steps and snapshot-every-seconds"));
+        assertTrue(error(Map.of("snapshot-topic", "images")).startsWith("Invalid value images for snapshot-topic"));
+        assertTrue(error(Map.of("parallelism", "2")).startsWith("Invalid value 2 for parallelism"));
+        assertTrue(error(Map.of("momentum", "1")).startsWith("Invalid value 1 for momentum"));
+    }
+
+    @Test
+    void testHelpDocumentsEveryKey() {
+        String help = PipelineOption.help();
+        for (PipelineOption<?> o : PipelineOption.all()) {
+            assertTrue(help.contains("--" + o.key()), o.key());
+            assertTrue(!o.doc().isBlank(), o.key());
+        }
+    }
+}
