@@ -60,6 +60,11 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
     private transient long windowStart;
     private transient long windowImages;
     private transient int[] openChannels;
+    private transient long firstRecordNanos;
+    private transient long lastStepNanos;
+    /** Checkpoint id → when its barrier reached the trainer, for the duration metric. */
+    private transient java.util.TreeMap<Long, Long> checkpointStarts;
+    private transient volatile double lastCheckpointMs;
 
     public ContinualTrainerOperator(PipelineConfig config) {
         this.config = config;
@@ -89,7 +94,9 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
         denseFlops = NetworkCost.of(trainer.network().architecture()).flops();
         openChannels = trainer.network().openChannels();
         windowStart = System.nanoTime();
+        checkpointStarts = new java.util.TreeMap<>();
         var g = getMetricGroup();
+        g.gauge("checkpoint_barrier_to_complete_ms", () -> lastCheckpointMs);
         g.gauge("training_step", () -> trainer.step());
         g.gauge("trained_records", () -> state.trainedRecords);
         g.gauge("loss", () -> lastLoss);
@@ -123,6 +130,9 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
     @Override
     public void processElement(StreamRecord<DecodedRecord> element) throws Exception {
         DecodedRecord r = element.getValue();
+        if (firstRecordNanos == 0) {
+            firstRecordNanos = System.nanoTime();
+        }
         state.pending.add(r.image());
         state.nextOffsets.put(r.topic() + "-" + r.partition(), r.offset() + 1);
         if (state.pending.size() >= config.batchSize()) {
@@ -157,6 +167,7 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
         state.intervalScored += y.length;
         state.trainedRecords += y.length;
         lastLoss = res.loss();
+        lastStepNanos = System.nanoTime();
         lastPenalty = res.penalty();
         images.clear();
         windowImages += y.length;
@@ -213,7 +224,7 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
     /** Per record: cheap (openChannels is replaced, never mutated, so it is shared, not copied). */
     private void publishProgress() {
         TrainingProgress.publish(new TrainingProgress(trainer.step(), state.trainedRecords, state.pending.size(),
-                imagesPerSecond, prequentialAccuracy(), openChannels, state.snapshotVersion, lastLoss));
+                imagesPerSecond, prequentialAccuracy(), openChannels, state.snapshotVersion, lastLoss, firstRecordNanos, lastStepNanos));
     }
 
     @Override
@@ -225,7 +236,19 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
     }
 
     @Override
+    public void notifyCheckpointComplete(long checkpointId) throws Exception {
+        super.notifyCheckpointComplete(checkpointId);
+        Long started = checkpointStarts.remove(checkpointId);
+        if (started != null) {
+            lastCheckpointMs = (System.nanoTime() - started) / 1e6;
+            CheckpointStats.record(lastCheckpointMs);
+        }
+        checkpointStarts.headMap(checkpointId).clear();
+    }
+
+    @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
+        checkpointStarts.put(context.getCheckpointId(), System.nanoTime());
         super.snapshotState(context);
         state.model = trainer.checkpoint();
         checkpointed.update(List.of(state.encode()));

@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public record TrainingProgress(long step, long trainedRecords, int pendingRecords, double imagesPerSecond,
                                double prequentialAccuracy,
-                               int[] openChannels, long snapshotVersion, double loss) {
+                               int[] openChannels, long snapshotVersion, double loss, long firstRecordNanos,
+                               long lastStepNanos) {
 
     private static final AtomicReference<TrainingProgress> LATEST = new AtomicReference<>();
 

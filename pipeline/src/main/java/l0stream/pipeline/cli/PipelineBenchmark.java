@@ -1,0 +1,231 @@
+package l0stream.pipeline.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import l0stream.connectors.cli.Args;
+import l0stream.connectors.dataset.FashionMnist;
+import l0stream.connectors.dataset.ImageDataset;
+import l0stream.connectors.dataset.SyntheticImages;
+import l0stream.connectors.image.ImageEncoder;
+import l0stream.connectors.image.ImageEncoder.Encoding;
+import l0stream.connectors.kafka.CheckedSends;
+import l0stream.connectors.kafka.LocalKafkaBroker;
+import l0stream.connectors.snapshot.SnapshotManifest;
+import l0stream.model.train.Batch;
+import l0stream.model.train.L0Trainer;
+import l0stream.pipeline.L0StreamJob;
+import l0stream.pipeline.PipelineConfig;
+import l0stream.pipeline.CheckpointStats;
+import l0stream.pipeline.TrainingProgress;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * {@code l0stream bench pipeline}: the same model, batch size and records, in one run, (a) as a
+ * bare in-process test-then-train loop over in-memory batches and (b) through Kafka and the job
+ * on a MiniCluster (records produced beforehand, raw encoding; throughput counted from the
+ * trainer's first record to its last step, so cluster start-up is excluded). Snapshot publish
+ * latency is cut (manifest wall time) → visible to a read_committed consumer, with a 1 s
+ * checkpoint interval.
+ */
+public final class PipelineBenchmark {
+
+    private PipelineBenchmark() {}
+
+    public static void main(String[] argv) throws Exception {
+        Args a = Args.parse(argv, List.of("--records", "--batch", "--bootstrap"), List.of("--json"));
+        int n = a.intValue("--records", 12_800, 64);
+        int batch = a.intValue("--batch", 64, 1);
+        Path dir = Path.of(FashionMnist.DEFAULT_DIR);
+        ImageDataset data = FashionMnist.available(dir, FashionMnist.Split.TRAIN)
+                ? FashionMnist.load(dir, FashionMnist.Split.TRAIN) : SyntheticImages.generate(60_000, 1);
+        String bootstrap = a.string("--bootstrap", null);
+        LocalKafkaBroker broker = null;
+        Path tmp = null;
+        if (bootstrap == null) {
+            tmp = Files.createTempDirectory("l0stream-bench-pipeline-");
+            broker = LocalKafkaBroker.start(new LocalKafkaBroker.Settings(tmp, 19292, 19293, 768,
+                    LocalKafkaBroker.Settings.defaults().classpathFile()), Duration.ofSeconds(90));
+            bootstrap = broker.bootstrap();
+        }
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        Map<String, String> keys = new HashMap<>();
+        keys.put("bootstrap", bootstrap);
+        keys.put("input-topic", "bench-" + run + "-images");
+        keys.put("snapshot-topic", "bench-" + run + "-snapshots");
+        keys.put("model-id", "bench-" + run);
+        keys.put("batch-size", Integer.toString(batch));
+        keys.put("checkpoint-interval-ms", "1000");
+        keys.put("snapshot-every-steps", "25");
+        keys.put("device", "cpu");
+        keys.put("transactional-id-prefix", "bench-" + run);
+        PipelineConfig cfg = PipelineConfig.from(keys);
+        ObjectNode out = new ObjectMapper().createObjectNode();
+        try {
+            double bare = bare(cfg, data, n);
+            L0StreamJob.ensureTopics(cfg);
+            produce(cfg, data, n);
+            pipeline(cfg, n, out);
+            out.put("records", n);
+            out.put("batch", batch);
+            out.put("bare_images_per_s", Math.round(bare));
+            double pipe = out.get("pipeline_images_per_s").asDouble();
+            out.put("pipeline_over_bare", Math.round(pipe / bare * 1000) / 1000.0);
+        } finally {
+            if (broker != null) {
+                broker.close();
+                try (var walk = Files.walk(tmp)) {
+                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                }
+            }
+        }
+        System.out.printf(Locale.ROOT, "%nl0stream bench pipeline — LeNet Dep-L0, %,d records, batch %d, checkpoint every 1 s%n", n, batch);
+        System.out.printf(Locale.ROOT, "%-40s %,12.0f%n", "bare test-then-train loop, images/s", out.get("bare_images_per_s").asDouble());
+        System.out.printf(Locale.ROOT, "%-40s %,12.0f%n", "Kafka + Flink pipeline, images/s", out.get("pipeline_images_per_s").asDouble());
+        System.out.printf(Locale.ROOT, "%-40s %12.3f   (target >= 0.90)%n", "pipeline / bare", out.get("pipeline_over_bare").asDouble());
+        System.out.printf(Locale.ROOT, "%-40s %12.0f   (target < 2000, median of %d)%n", "snapshot publish latency ms (cut→visible)",
+                out.get("snapshot_publish_latency_ms").asDouble(), out.get("snapshots").asInt());
+        System.out.printf(Locale.ROOT, "%-40s %12.0f%n", "checkpoint duration ms (median)", out.get("checkpoint_duration_ms").asDouble());
+        if (a.flag("--json")) {
+            System.out.println(new ObjectMapper().writeValueAsString(out));
+        }
+        System.exit(0);
+    }
+
+    private static float[] pixels(ImageDataset data, int i) {
+        byte[] b = data.image(i);
+        float[] f = new float[b.length];
+        for (int k = 0; k < b.length; k++) {
+            f[k] = (b[k] & 0xff) / 255f;
+        }
+        return f;
+    }
+
+    /** (a) The same work without Kafka or Flink: evaluate, then train, per batch. */
+    static double bare(PipelineConfig cfg, ImageDataset data, int n) {
+        int bs = cfg.batchSize();
+        List<Batch> batches = new ArrayList<>();
+        for (int s = 0; s + bs <= n; s += bs) {
+            float[] x = new float[bs * 784];
+            int[] y = new int[bs];
+            for (int i = 0; i < bs; i++) {
+                System.arraycopy(pixels(data, (s + i) % data.count()), 0, x, i * 784, 784);
+                y[i] = data.labels()[(s + i) % data.count()];
+            }
+            batches.add(new Batch(x, y));
+        }
+        try (L0Trainer t = L0Trainer.create(cfg.modelConfig())) {
+            for (int w = 0; w < 10; w++) {
+                t.evaluate(batches.get(w));
+                t.train(batches.get(w));
+            }
+            long t0 = System.nanoTime();
+            for (Batch b : batches) {
+                t.evaluate(b);
+                t.train(b);
+            }
+            return batches.size() * bs / ((System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    private static void produce(PipelineConfig cfg, ImageDataset data, int n) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", cfg.bootstrap());
+        p.put("key.serializer", ByteArraySerializer.class.getName());
+        p.put("value.serializer", ByteArraySerializer.class.getName());
+        p.put("linger.ms", "5");
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            CheckedSends<byte[], byte[]> sends = new CheckedSends<>(producer);
+            for (int i = 0; i < n; i++) {
+                int k = i % data.count();
+                sends.send(new ProducerRecord<byte[], byte[]>(cfg.inputTopic(), null, (byte[]) null,
+                        ImageEncoder.encode(data.image(k), 28, 28, 1, Encoding.RAW),
+                        ImageEncoder.headers(data.labels()[k], Encoding.RAW, 28, 28, 1, null, -1)));
+            }
+            sends.flush();
+        }
+    }
+
+    /** (b) Through Kafka and Flink; also watches the snapshot topic and the REST API. */
+    private static void pipeline(PipelineConfig cfg, int n, ObjectNode out) throws Exception {
+        List<Double> latencies = new ArrayList<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread watcher = new Thread(() -> watchSnapshots(cfg, latencies, stop), "snapshot-watcher");
+        watcher.start();
+        Configuration conf = JobRunner.embeddedConfiguration(Path.of(System.getProperty("java.io.tmpdir"), "l0stream-bench"));
+        conf.setString("rest.port", "8091-8099");
+        conf.setString("metrics.reporter.prom.port", "9260-9269");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+        L0StreamJob.build(env, cfg, true, s -> s);
+        CheckpointStats.reset();
+        env.execute("l0stream-bench");
+        TrainingProgress p = TrainingProgress.latest();
+        Thread.sleep(2500);
+        stop.set(true);
+        watcher.join();
+        double seconds = (p.lastStepNanos() - p.firstRecordNanos()) / 1e9;
+        out.put("pipeline_images_per_s", Math.round(p.trainedRecords() / seconds));
+        out.put("snapshots", latencies.size());
+        out.put("snapshot_publish_latency_ms", Math.round(median(latencies)));
+        out.put("snapshot_publish_latency_max_ms", Math.round(latencies.stream().mapToDouble(Double::doubleValue).max().orElse(0)));
+        out.put("checkpoint_duration_ms", Math.round(median(CheckpointStats.durationsMs())));
+        out.put("checkpoints", CheckpointStats.durationsMs().size());
+    }
+
+    private static void watchSnapshots(PipelineConfig cfg, List<Double> latencies, AtomicBoolean stop) {
+        Properties c = new Properties();
+        c.put("bootstrap.servers", cfg.bootstrap());
+        c.put("isolation.level", "read_committed");
+        c.put("key.deserializer", ByteArrayDeserializer.class.getName());
+        c.put("value.deserializer", ByteArrayDeserializer.class.getName());
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c)) {
+            TopicPartition tp = new TopicPartition(cfg.snapshotTopic(), 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            while (!stop.get()) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
+                    if ("manifest".equals(new String(r.headers().lastHeader("record-type").value(), StandardCharsets.UTF_8))) {
+                        SnapshotManifest m = SnapshotManifest.fromJson(r.value());
+                        synchronized (latencies) {
+                            latencies.add((double) (System.currentTimeMillis() - m.wallTimeMs()));
+                        }
+                    }
+                }
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("snapshot watcher failed", e);
+        }
+    }
+
+    static double median(List<Double> v) {
+        if (v.isEmpty()) {
+            return Double.NaN;
+        }
+        double[] s = v.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}
