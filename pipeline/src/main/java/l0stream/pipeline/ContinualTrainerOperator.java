@@ -14,6 +14,9 @@ import l0stream.model.train.Batch;
 import l0stream.model.train.L0Trainer;
 import l0stream.model.train.StepResult;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
@@ -95,22 +98,23 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
         openChannels = trainer.network().openChannels();
         windowStart = System.nanoTime();
         checkpointStarts = new java.util.TreeMap<>();
-        var g = getMetricGroup();
-        g.gauge("checkpoint_barrier_to_complete_ms", () -> lastCheckpointMs);
-        g.gauge("training_step", () -> trainer.step());
-        g.gauge("trained_records", () -> state.trainedRecords);
-        g.gauge("loss", () -> lastLoss);
-        g.gauge("l0_penalty", () -> lastPenalty);
-        g.gauge("prequential_accuracy", this::prequentialAccuracy);
-        g.gauge("images_per_second", () -> imagesPerSecond);
-        g.gauge("expected_flops", () -> trainer.network().expectedCost().flops());
-        g.gauge("expected_params", () -> trainer.network().expectedCost().params());
-        g.gauge("snapshot_version", () -> state.snapshotVersion);
+        MeterRegistry m = FlinkMeterBridge.registry(getMetricGroup());
+        Gauge.builder("checkpoint_barrier_to_complete_ms", () -> lastCheckpointMs).register(m);
+        Gauge.builder("training_step", () -> trainer.step()).register(m);
+        Gauge.builder("trained_records", () -> state.trainedRecords).register(m);
+        Gauge.builder("loss", () -> lastLoss).register(m);
+        Gauge.builder("l0_penalty", () -> lastPenalty).register(m);
+        Gauge.builder("prequential_accuracy", this::prequentialAccuracy).register(m);
+        Gauge.builder("images_per_second", () -> imagesPerSecond).register(m);
+        Gauge.builder("expected_flops", () -> trainer.network().expectedCost().flops()).register(m);
+        Gauge.builder("expected_params", () -> trainer.network().expectedCost().params()).register(m);
+        Gauge.builder("snapshot_version", () -> state.snapshotVersion).register(m);
         int[] widths = trainer.network().architecture().gatedWidths();
         int[] gated = trainer.network().architecture().gatedLayers();
         for (int i = 0; i < widths.length; i++) {
             final int gi = i;
-            g.addGroup("layer", "layer" + gated[i]).gauge("gate_open_ratio", () -> openChannels[gi] / (double) widths[gi]);
+            Gauge.builder("gate_open_ratio", () -> openChannels[gi] / (double) widths[gi])
+                    .tag("layer", "layer" + gated[i]).register(m);
         }
         if (config.snapshotEverySeconds() > 0) {
             scheduleTimeTrigger();

@@ -4,7 +4,8 @@ import l0stream.connectors.image.DecodeError;
 import l0stream.connectors.image.DecodedRecord;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.metrics.Counter;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -29,16 +30,17 @@ public final class ImageRouter extends ProcessFunction<DecodedRecord, DecodedRec
 
     @Override
     public void open(OpenContext openContext) {
+        MeterRegistry m = FlinkMeterBridge.registry(getRuntimeContext().getMetricGroup());
         deadLettered = new EnumMap<>(DecodeError.class);
         for (DecodeError e : DecodeError.values()) {
-            deadLettered.put(e, getRuntimeContext().getMetricGroup().addGroup("error_class", e.id()).counter("dead_lettered"));
+            deadLettered.put(e, Counter.builder("dead_lettered").tag("error_class", e.id()).register(m));
         }
     }
 
     @Override
     public void processElement(DecodedRecord r, Context ctx, Collector<DecodedRecord> out) {
         if (r.isDeadLetter()) {
-            deadLettered.get(DecodeError.valueOf(r.errorClass().toUpperCase(Locale.ROOT).replace('-', '_'))).inc();
+            deadLettered.get(DecodeError.valueOf(r.errorClass().toUpperCase(Locale.ROOT).replace('-', '_'))).increment();
             ctx.output(DEAD_LETTERS, r);
         } else {
             out.collect(r);

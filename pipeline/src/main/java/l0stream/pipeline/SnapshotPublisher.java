@@ -3,13 +3,16 @@ package l0stream.pipeline;
 import l0stream.connectors.snapshot.SnapshotManifest;
 import l0stream.connectors.snapshot.SnapshotRecord;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichFlatMapFunction;
 import org.apache.flink.util.Collector;
 
 /**
  * Turns a cut snapshot into its records on the snapshot topic (manifest, then chunks 1..n) and
- * records what was published: {@code snapshot_version}, {@code snapshot_bytes} and
+ * records what was published: {@code snapshot_published_version}, {@code snapshot_bytes} and
  * {@code snapshot_cut_to_publish_ms} (cut → handed to the transactional sink; visibility to
  * readers follows at the next checkpoint).
  */
@@ -22,10 +25,10 @@ public final class SnapshotPublisher extends RichFlatMapFunction<ModelSnapshot, 
 
     @Override
     public void open(OpenContext openContext) {
-        var g = getRuntimeContext().getMetricGroup();
-        g.gauge("snapshot_version", () -> version);
-        g.gauge("snapshot_bytes", () -> bytes);
-        g.gauge("snapshot_cut_to_publish_ms", () -> latencyMs);
+        MeterRegistry m = FlinkMeterBridge.registry(getRuntimeContext().getMetricGroup());
+        Gauge.builder("snapshot_published_version", () -> version).register(m);
+        Gauge.builder("snapshot_bytes", () -> bytes).register(m);
+        Gauge.builder("snapshot_cut_to_publish_ms", () -> latencyMs).register(m);
     }
 
     @Override
