@@ -26,7 +26,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,11 +60,8 @@ public final class KafkaBenchmark {
         }
         String bootstrap = a.string("--bootstrap", null);
         LocalKafkaBroker broker = null;
-        Path tmp = null;
         if (bootstrap == null) {
-            tmp = Files.createTempDirectory("l0stream-bench-kafka-");
-            broker = LocalKafkaBroker.start(new LocalKafkaBroker.Settings(tmp, 19192, 19193, 768,
-                    LocalKafkaBroker.Settings.defaults().classpathFile()), Duration.ofSeconds(90));
+            broker = LocalKafkaBroker.startTemporary(19192, 19193, 768, Duration.ofSeconds(90));
             bootstrap = broker.bootstrap();
         }
         ObjectNode out = new ObjectMapper().createObjectNode();
@@ -87,9 +83,6 @@ public final class KafkaBenchmark {
         } finally {
             if (broker != null) {
                 broker.close();
-                try (var walk = Files.walk(tmp)) {
-                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-                }
             }
         }
         System.out.printf(Locale.ROOT, "%nl0stream bench kafka — %,d %s records per encoding, broker %s%n", n, data.name(), bootstrap);

@@ -67,10 +67,27 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
     private final Settings settings;
     private final Process process;
+    private boolean deleteDataOnClose;
 
     private LocalKafkaBroker(Settings settings, Process process) {
         this.settings = settings;
         this.process = process;
+    }
+
+    /**
+     * Starts a throwaway broker (benchmarks, tests) with its data in a new temporary directory
+     * that {@link #close} deletes.
+     */
+    public static LocalKafkaBroker startTemporary(int port, int controllerPort, int heapMb, Duration timeout) {
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("l0stream-kafka-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot create a temporary broker directory", e);
+        }
+        LocalKafkaBroker b = start(new Settings(dir, port, controllerPort, heapMb, defaultClasspathFile()), timeout);
+        b.deleteDataOnClose = true;
+        return b;
     }
 
     /** Starts a broker owned by this JVM and waits until it answers. */
@@ -182,8 +199,13 @@ public final class LocalKafkaBroker implements AutoCloseable {
         }
         try {
             Files.deleteIfExists(settings.dataDir().resolve("broker.pid"));
+            if (deleteDataOnClose) {
+                try (var walk = Files.walk(settings.dataDir())) {
+                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                }
+            }
         } catch (IOException ignored) {
-            // nothing to clean up then
+            // best effort: a temporary directory left behind is harmless
         }
     }
 

@@ -12,8 +12,6 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
@@ -46,9 +44,7 @@ public final class KafkaTestBroker implements BeforeAllCallback {
             bootstrap = external;
         } else {
             try {
-                Path dir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "l0stream-kafka-");
-                LocalKafkaBroker broker = LocalKafkaBroker.start(new LocalKafkaBroker.Settings(dir, freePort(),
-                        freePort(), 512, LocalKafkaBroker.defaultClasspathFile()), Duration.ofSeconds(90));
+                LocalKafkaBroker broker = LocalKafkaBroker.startTemporary(freePort(), freePort(), 512, Duration.ofSeconds(90));
                 bootstrap = broker.bootstrap();
                 context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL)
                         .put("l0stream-kafka-broker", (ExtensionContext.Store.CloseableResource) () -> {
@@ -58,7 +54,6 @@ public final class KafkaTestBroker implements BeforeAllCallback {
                                 }
                             }
                             broker.close();
-                            deleteRecursively(dir);
                         });
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -111,14 +106,6 @@ public final class KafkaTestBroker implements BeforeAllCallback {
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
-        }
-    }
-
-    private static void deleteRecursively(Path dir) {
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException ignored) {
-            // temp dir; best effort
         }
     }
 }

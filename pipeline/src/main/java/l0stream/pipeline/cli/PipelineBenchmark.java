@@ -30,7 +30,6 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,11 +63,8 @@ public final class PipelineBenchmark {
                 ? FashionMnist.load(dir, FashionMnist.Split.TRAIN) : SyntheticImages.generate(60_000, 1);
         String bootstrap = a.string("--bootstrap", null);
         LocalKafkaBroker broker = null;
-        Path tmp = null;
         if (bootstrap == null) {
-            tmp = Files.createTempDirectory("l0stream-bench-pipeline-");
-            broker = LocalKafkaBroker.start(new LocalKafkaBroker.Settings(tmp, 19292, 19293, 768,
-                    LocalKafkaBroker.Settings.defaults().classpathFile()), Duration.ofSeconds(90));
+            broker = LocalKafkaBroker.startTemporary(19292, 19293, 768, Duration.ofSeconds(90));
             bootstrap = broker.bootstrap();
         }
         String run = UUID.randomUUID().toString().substring(0, 8);
@@ -97,9 +93,6 @@ public final class PipelineBenchmark {
         } finally {
             if (broker != null) {
                 broker.close();
-                try (var walk = Files.walk(tmp)) {
-                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-                }
             }
         }
         System.out.printf(Locale.ROOT, "%nl0stream bench pipeline — LeNet Dep-L0, %,d records, batch %d, checkpoint every 1 s%n", n, batch);
