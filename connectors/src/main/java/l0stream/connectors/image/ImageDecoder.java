@@ -51,6 +51,21 @@ public final class ImageDecoder {
         int label = label(header(headers, ImageHeaders.LABEL));
         long ts = timestamp(header(headers, ImageHeaders.TS));
         String id = header(headers, ImageHeaders.ID);
+        return new LabeledImage(id, label, ts, policy.channels(), policy.height(), policy.width(), decodePixels(value, headers));
+    }
+
+    /**
+     * Only the image part of a record (no label): content type, decoding, then the size and
+     * channel policy. Pixels C×H×W in [0, 1]. Used for prediction requests.
+     */
+    public float[] decodePixels(byte[] value, Headers headers) throws DecodeException {
+        if (value == null || value.length == 0) {
+            throw new DecodeException(DecodeError.EMPTY_VALUE, "no image in the request/record value");
+        }
+        if (value.length > policy.maxBytes()) {
+            throw new DecodeException(DecodeError.OVERSIZE, "value of " + value.length
+                    + " bytes exceeds the limit of " + policy.maxBytes() + " bytes");
+        }
         String type = contentType(header(headers, ImageHeaders.CONTENT_TYPE), value);
         Planes planes;
         try {
@@ -67,7 +82,7 @@ public final class ImageDecoder {
             // Image libraries throw all sorts of things on hostile input.
             throw new DecodeException(DecodeError.UNDECODABLE_IMAGE, "cannot decode " + type + ": " + e, e);
         }
-        return new LabeledImage(id, label, ts, policy.channels(), policy.height(), policy.width(), conform(planes));
+        return conform(planes);
     }
 
     /** Pixels as float [0,1] planes: c planes of h×w, alpha already dropped. */

@@ -1,0 +1,60 @@
+package l0stream.serving;
+
+import l0stream.connectors.snapshot.SnapshotManifest;
+import l0stream.model.SnapshotPredictor;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One loaded snapshot version, reference-counted so that a hot swap never closes a model under an
+ * in-flight request: {@link #acquire} before use, {@link #release} after; {@link #retire} marks
+ * it for closing, which happens when the last user releases it. Thread-safe.
+ */
+public final class LoadedModel {
+
+    private final SnapshotManifest manifest;
+    private final SnapshotPredictor predictor;
+    /** 1 for the catalog's own reference, +1 per in-flight request. */
+    private final AtomicInteger refs = new AtomicInteger(1);
+
+    LoadedModel(SnapshotManifest manifest, SnapshotPredictor predictor) {
+        this.manifest = manifest;
+        this.predictor = predictor;
+    }
+
+    public SnapshotManifest manifest() {
+        return manifest;
+    }
+
+    public long version() {
+        return manifest.version();
+    }
+
+    public SnapshotPredictor predictor() {
+        return predictor;
+    }
+
+    /** Takes a reference; false if the model was already closed (the caller picks another). */
+    boolean acquire() {
+        while (true) {
+            int r = refs.get();
+            if (r == 0) {
+                return false;
+            }
+            if (refs.compareAndSet(r, r + 1)) {
+                return true;
+            }
+        }
+    }
+
+    void release() {
+        if (refs.decrementAndGet() == 0) {
+            predictor.close();
+        }
+    }
+
+    /** Drops the catalog's reference. */
+    void retire() {
+        release();
+    }
+}

@@ -1,0 +1,145 @@
+package l0stream.serving;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import l0stream.connectors.snapshot.SnapshotReader;
+import l0stream.connectors.snapshot.VerifiedSnapshot;
+import l0stream.model.DeviceChoice;
+import l0stream.model.SnapshotPredictor;
+import l0stream.model.artifact.ArtifactFormatException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * The snapshot versions this server can answer with. A background thread reads the snapshot
+ * topic (read_committed, through {@link SnapshotReader}), loads every whole and verified snapshot,
+ * and keeps the newest few plus any pinned version; older ones are retired (closed once no
+ * request uses them). Snapshots that fail verification or loading are refused, logged and
+ * counted in {@code serving_snapshots_refused_total}; the models already loaded keep serving.
+ */
+public final class ModelCatalog implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ModelCatalog.class);
+
+    private final TreeMap<Long, LoadedModel> models = new TreeMap<>();
+    private final long pinned;
+    private final int keep;
+    private final DeviceChoice device;
+    private final Counter refused;
+    private final Counter loaded;
+    private final Thread reader;
+    private volatile boolean running = true;
+    private long refusedSeen;
+
+    /**
+     * @param pinned a version never retired (0 for none)
+     * @param keep   how many of the newest versions stay loaded (≥ 2: latest and previous)
+     */
+    public ModelCatalog(Properties client, String topic, long pinned, int keep, DeviceChoice device, MeterRegistry metrics) {
+        this.pinned = pinned;
+        this.keep = Math.max(2, keep);
+        this.device = device;
+        this.refused = Counter.builder("serving_snapshots_refused").description("snapshots refused (corrupt, incomplete, unloadable)").register(metrics);
+        this.loaded = Counter.builder("serving_snapshots_loaded").register(metrics);
+        SnapshotReader snapshots = new SnapshotReader(client, topic);
+        this.reader = new Thread(() -> run(snapshots), "snapshot-catalog");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    private void run(SnapshotReader snapshots) {
+        try (snapshots) {
+            while (running) {
+                for (VerifiedSnapshot s : snapshots.poll(Duration.ofMillis(200))) {
+                    add(s);
+                }
+                long problems = snapshots.assembler().corrupt() + snapshots.assembler().incomplete();
+                if (problems > refusedSeen) {
+                    refused.increment(problems - refusedSeen);
+                    refusedSeen = problems;
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.error("snapshot catalog stopped: {}", e.toString(), e);
+        }
+    }
+
+    void add(VerifiedSnapshot s) {
+        SnapshotPredictor p;
+        try {
+            p = SnapshotPredictor.load(s.artifact(), device);
+        } catch (ArtifactFormatException | RuntimeException e) {
+            refused.increment();
+            LOG.warn("snapshot {} v{} refused: {}", s.manifest().modelId(), s.manifest().version(), e.getMessage());
+            return;
+        }
+        List<LoadedModel> retired = new ArrayList<>();
+        synchronized (this) {
+            models.put(s.manifest().version(), new LoadedModel(s.manifest(), p));
+            while (models.size() > keep) {
+                Map.Entry<Long, LoadedModel> oldest = models.firstEntry();
+                if (oldest.getKey() == pinned) {
+                    // keep the pinned one; retire the next oldest instead
+                    Map.Entry<Long, LoadedModel> next = models.higherEntry(oldest.getKey());
+                    if (next == null || models.size() <= keep + 1) {
+                        break;
+                    }
+                    retired.add(models.remove(next.getKey()));
+                } else {
+                    retired.add(models.remove(oldest.getKey()));
+                }
+            }
+        }
+        loaded.increment();
+        retired.forEach(LoadedModel::retire);
+        LOG.info("snapshot v{} loaded (step {}, FLOPs reduction {})", s.manifest().version(), s.manifest().step(),
+                String.format("%.3f", s.manifest().flopsReduction()));
+    }
+
+    /** The model for a variant spec, acquired (release it), or null if none matches yet. */
+    public synchronized LoadedModel acquire(VariantSpec spec) {
+        LoadedModel m = resolve(spec);
+        return m != null && m.acquire() ? m : null;
+    }
+
+    private LoadedModel resolve(VariantSpec spec) {
+        if (models.isEmpty()) {
+            return null;
+        }
+        return switch (spec.kind()) {
+            case LATEST -> models.lastEntry().getValue();
+            case PREVIOUS -> {
+                Map.Entry<Long, LoadedModel> prev = models.lowerEntry(models.lastKey());
+                yield prev != null ? prev.getValue() : models.lastEntry().getValue();
+            }
+            case PINNED -> models.get(spec.version());
+        };
+    }
+
+    public synchronized List<LoadedModel> loaded() {
+        return new ArrayList<>(models.values());
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        try {
+            reader.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            models.values().forEach(LoadedModel::retire);
+            models.clear();
+        }
+    }
+}
