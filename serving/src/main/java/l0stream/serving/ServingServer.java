@@ -56,6 +56,12 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class ServingServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServingServer.class);
+
+    static {
+        // Without TCP_NODELAY, headers and body go out in two small writes and the client's
+        // delayed ACK adds ~40 ms to every request. Read once when the JDK server's config loads.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Server settings; {@code splitToB} is the percentage of traffic variant B gets. */
@@ -150,6 +156,11 @@ public final class ServingServer implements AutoCloseable {
             RecordHeaders h = new RecordHeaders();
             copyHeader(ex, "Content-Type", ImageHeaders.CONTENT_TYPE, h);
             copyHeader(ex, "X-Image-Shape", ImageHeaders.SHAPE, h);
+            if (h.lastHeader(ImageHeaders.SHAPE) == null) {
+                // A raw body without X-Image-Shape is taken to be the model's own input shape.
+                h.add(ImageHeaders.SHAPE, (arch.inputHeight() + "x" + arch.inputWidth() + "x" + arch.inputChannels())
+                        .getBytes(StandardCharsets.UTF_8));
+            }
             float[] pixels;
             try {
                 pixels = new ImageDecoder(policy).decodePixels(body, h);

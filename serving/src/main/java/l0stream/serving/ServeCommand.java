@@ -1,0 +1,49 @@
+package l0stream.serving;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import l0stream.connectors.cli.Args;
+import l0stream.model.DeviceChoice;
+
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code l0stream serve --snapshots <topic> [--bootstrap 127.0.0.1:9092] [--host 127.0.0.1]
+ * [--port 8080] [--a previous|latest|pinned:<v>] [--b latest] [--split 50] [--device auto]}.
+ */
+public final class ServeCommand {
+
+    private ServeCommand() {}
+
+    public static void main(String[] argv) throws Exception {
+        Args a = Args.parse(argv, List.of("--bootstrap", "--snapshots", "--host", "--port", "--a", "--b", "--split",
+                "--device", "--max-body-bytes", "--threads"), List.of());
+        String topic = a.string("--snapshots", null);
+        if (topic == null) {
+            throw new IllegalArgumentException("Invalid value (missing) for --snapshots: the snapshot topic to serve from");
+        }
+        VariantSpec va = VariantSpec.parse(a.string("--a", "previous"), "--a");
+        VariantSpec vb = VariantSpec.parse(a.string("--b", "latest"), "--b");
+        ServingServer.Options o = new ServingServer.Options(a.string("--host", "127.0.0.1"), a.intValue("--port", 8080, 0),
+                va, vb, a.intValue("--split", 50, 0), a.intValue("--max-body-bytes", 1 << 20, 1), a.intValue("--threads", 16, 1));
+        Properties client = new Properties();
+        client.put("bootstrap.servers", a.string("--bootstrap", "127.0.0.1:9092"));
+        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        long pinned = va.kind() == VariantSpec.Kind.PINNED ? va.version() : vb.kind() == VariantSpec.Kind.PINNED ? vb.version() : 0;
+        ModelCatalog catalog = new ModelCatalog(client, topic, pinned, 4,
+                DeviceChoice.parse(a.string("--device", "auto"), "--device"), metrics);
+        ServingServer server = new ServingServer(catalog, o, metrics);
+        System.err.printf("serve: http://%s:%d  (A = %s, B = %s, %d%% to B) from %s%n", o.host(), server.port(), va, vb,
+                o.splitToB(), topic);
+        CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            catalog.close();
+            done.countDown();
+        }));
+        done.await();
+    }
+}
