@@ -151,7 +151,8 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
         if (images.isEmpty()) {
             return;
         }
-        int per = images.get(0).pixels().length;
+        LabeledImage first = images.get(0);
+        int per = first.channels() * first.height() * first.width();
         float[] x = new float[images.size() * per];
         int[] y = new int[images.size()];
         for (int i = 0; i < images.size(); i++) {

@@ -11,7 +11,6 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 import java.util.EnumMap;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -40,7 +39,7 @@ public final class ImageRouter extends ProcessFunction<DecodedRecord, DecodedRec
     @Override
     public void processElement(DecodedRecord r, Context ctx, Collector<DecodedRecord> out) {
         if (r.isDeadLetter()) {
-            deadLettered.get(DecodeError.valueOf(r.errorClass().toUpperCase(Locale.ROOT).replace('-', '_'))).increment();
+            deadLettered.get(DecodeError.fromId(r.errorClass())).increment();
             ctx.output(DEAD_LETTERS, r);
         } else {
             out.collect(r);

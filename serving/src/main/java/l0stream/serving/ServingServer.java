@@ -190,7 +190,6 @@ public final class ServingServer implements AutoCloseable {
             Counter.builder("serving_requests").tag("variant", variant).register(metrics).increment();
             Timer.builder("serving_request_latency").tag("variant", variant).publishPercentileHistogram()
                     .register(metrics).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
-            updateModelInfo();
         } finally {
             model.release();
         }

@@ -24,4 +24,14 @@ public enum DecodeError {
     public String id() {
         return id;
     }
+
+    /** The class with this {@code error-class} id (e.g. {@code invalid-label}). */
+    public static DecodeError fromId(String id) {
+        for (DecodeError e : values()) {
+            if (e.id.equals(id)) {
+                return e;
+            }
+        }
+        throw new IllegalArgumentException("Invalid value " + id + " for error-class: not a known decode error");
+    }
 }

@@ -54,7 +54,7 @@ public record DecodedRecord(LabeledImage image, String errorClass, String error,
         for (int i = 0; i < headerKeys.length; i++) {
             original.add(headerKeys[i], headerValues[i]);
         }
-        DecodeError cls = DecodeError.valueOf(errorClass.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+        DecodeError cls = DecodeError.fromId(errorClass);
         return DeadLetters.record(topic, partition, offset, key, value, original, cls, error);
     }
 }

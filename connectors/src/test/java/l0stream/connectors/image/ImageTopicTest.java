@@ -105,7 +105,7 @@ class ImageTopicTest {
                 DecodedRecord d = DecodedRecord.decode(decoder, r.topic(), r.partition(), r.offset(), r.key(), r.value(), r.headers());
                 if (d.isDeadLetter()) {
                     deadLetters.deadLetter(topic, r.partition(), r.offset(), r.key(), r.value(), r.headers(),
-                            new DecodeException(DecodeError.valueOf(d.errorClass().toUpperCase().replace('-', '_')), d.error()));
+                            new DecodeException(DecodeError.fromId(d.errorClass()), d.error()));
                     sends.send(d.toDeadLetter());
                     outcome[id] += 10;
                 } else {
