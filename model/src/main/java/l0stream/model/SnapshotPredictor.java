@@ -32,6 +32,9 @@ public final class SnapshotPredictor implements AutoCloseable {
         this.manager = PyTorchRuntime.engine().newBaseManager(device);
         manager.setName("snapshot-predictor");
         this.block = network.toBlock(manager);
+        // Inference only: parameters that require gradients make every op record an autograd
+        // graph, which costs more than the arithmetic itself for a batch of a few small images.
+        block.freezeParameters(true);
         this.architecture = network.architecture();
         this.metadata = metadata;
         this.parameters = new ParameterStore(manager, false);

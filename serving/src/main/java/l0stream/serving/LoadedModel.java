@@ -14,12 +14,21 @@ public final class LoadedModel {
 
     private final SnapshotManifest manifest;
     private final SnapshotPredictor predictor;
+    private final BatchedInference inference;
+    /** Default largest inference batch; beyond it a request waits for the next batch. */
+    static final int DEFAULT_MAX_BATCH = 32;
     /** 1 for the catalog's own reference, +1 per in-flight request. */
     private final AtomicInteger refs = new AtomicInteger(1);
 
-    LoadedModel(SnapshotManifest manifest, SnapshotPredictor predictor) {
+    LoadedModel(SnapshotManifest manifest, SnapshotPredictor predictor, int maxBatch) {
         this.manifest = manifest;
         this.predictor = predictor;
+        this.inference = new BatchedInference(predictor, maxBatch, "v" + manifest.version());
+    }
+
+    /** Class probabilities for one image, batched with concurrent requests to this version. */
+    float[] predict(float[] pixels) throws InterruptedException {
+        return inference.predict(pixels);
     }
 
     public SnapshotManifest manifest() {
@@ -49,6 +58,7 @@ public final class LoadedModel {
 
     void release() {
         if (refs.decrementAndGet() == 0) {
+            inference.close();
             predictor.close();
         }
     }

@@ -33,6 +33,7 @@ public final class ModelCatalog implements AutoCloseable {
     private final TreeMap<Long, LoadedModel> models = new TreeMap<>();
     private final long pinned;
     private final int keep;
+    private final int maxBatch;
     private final DeviceChoice device;
     private final Counter refused;
     private final Counter loaded;
@@ -43,17 +44,41 @@ public final class ModelCatalog implements AutoCloseable {
     /**
      * @param pinned a version never retired (0 for none)
      * @param keep   how many of the newest versions stay loaded (≥ 2: latest and previous)
+     * @param maxBatch the most concurrent requests one forward pass serves (1: no batching)
      */
-    public ModelCatalog(Properties client, String topic, long pinned, int keep, DeviceChoice device, MeterRegistry metrics) {
+    public ModelCatalog(Properties client, String topic, long pinned, int keep, int maxBatch, DeviceChoice device,
+                        MeterRegistry metrics) {
+        this(new SnapshotReader(client, topic), pinned, keep, maxBatch, device, metrics);
+    }
+
+    private ModelCatalog(SnapshotReader snapshots, long pinned, int keep, int maxBatch, DeviceChoice device, MeterRegistry metrics) {
+        if (maxBatch < 1) {
+            throw new IllegalArgumentException("Invalid value " + maxBatch + " for --max-batch: must be >= 1");
+        }
+        this.maxBatch = maxBatch;
         this.pinned = pinned;
         this.keep = Math.max(2, keep);
         this.device = device;
         this.refused = Counter.builder("serving_snapshots_refused").description("snapshots refused (corrupt, incomplete, unloadable)").register(metrics);
         this.loaded = Counter.builder("serving_snapshots_loaded").register(metrics);
-        SnapshotReader snapshots = new SnapshotReader(client, topic);
-        this.reader = new Thread(() -> run(snapshots), "snapshot-catalog");
-        reader.setDaemon(true);
-        reader.start();
+        if (snapshots != null) {
+            this.reader = new Thread(() -> run(snapshots), "snapshot-catalog");
+            reader.setDaemon(true);
+            reader.start();
+        } else {
+            this.reader = null;
+        }
+    }
+
+    /**
+     * A catalog of the given snapshots only, with no topic behind it: for benchmarks that measure
+     * the HTTP path without a broker in the loop.
+     */
+    public static ModelCatalog ofSnapshots(List<VerifiedSnapshot> snapshots, int maxBatch, DeviceChoice device,
+                                           MeterRegistry metrics) {
+        ModelCatalog c = new ModelCatalog(null, 0, snapshots.size(), maxBatch, device, metrics);
+        snapshots.forEach(c::add);
+        return c;
     }
 
     private void run(SnapshotReader snapshots) {
@@ -84,7 +109,7 @@ public final class ModelCatalog implements AutoCloseable {
         }
         List<LoadedModel> retired = new ArrayList<>();
         synchronized (this) {
-            models.put(s.manifest().version(), new LoadedModel(s.manifest(), p));
+            models.put(s.manifest().version(), new LoadedModel(s.manifest(), p, maxBatch));
             while (models.size() > keep) {
                 Map.Entry<Long, LoadedModel> oldest = models.firstEntry();
                 if (oldest.getKey() == pinned) {
@@ -133,7 +158,9 @@ public final class ModelCatalog implements AutoCloseable {
     public void close() {
         running = false;
         try {
-            reader.join(5000);
+            if (reader != null) {
+                reader.join(5000);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

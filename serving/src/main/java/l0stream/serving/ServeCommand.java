@@ -12,7 +12,8 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code l0stream serve --snapshots <topic> [--bootstrap 127.0.0.1:9092] [--host 127.0.0.1]
- * [--port 8080] [--a previous|latest|pinned:<v>] [--b latest] [--split 50] [--device auto]}.
+ * [--port 8080] [--a previous|latest|pinned:<v>] [--b latest] [--split 50] [--device auto] [--max-batch 32]
+ * [--threads 16] [--max-body-bytes 1048576]}.
  */
 public final class ServeCommand {
 
@@ -20,7 +21,7 @@ public final class ServeCommand {
 
     public static void main(String[] argv) throws Exception {
         Args a = Args.parse(argv, List.of("--bootstrap", "--snapshots", "--host", "--port", "--a", "--b", "--split",
-                "--device", "--max-body-bytes", "--threads"), List.of());
+                "--device", "--max-body-bytes", "--threads", "--max-batch"), List.of());
         String topic = a.string("--snapshots", null);
         if (topic == null) {
             throw new IllegalArgumentException("Invalid value (missing) for --snapshots: the snapshot topic to serve from");
@@ -33,7 +34,7 @@ public final class ServeCommand {
         client.put("bootstrap.servers", a.string("--bootstrap", "127.0.0.1:9092"));
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         long pinned = va.kind() == VariantSpec.Kind.PINNED ? va.version() : vb.kind() == VariantSpec.Kind.PINNED ? vb.version() : 0;
-        ModelCatalog catalog = new ModelCatalog(client, topic, pinned, 4,
+        ModelCatalog catalog = new ModelCatalog(client, topic, pinned, 4, a.intValue("--max-batch", LoadedModel.DEFAULT_MAX_BATCH, 1),
                 DeviceChoice.parse(a.string("--device", "auto"), "--device"), metrics);
         ServingServer server = new ServingServer(catalog, o, metrics);
         System.err.printf("serve: http://%s:%d  (A = %s, B = %s, %d%% to B) from %s%n", o.host(), server.port(), va, vb,

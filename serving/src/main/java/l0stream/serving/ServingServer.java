@@ -169,7 +169,14 @@ public final class ServingServer implements AutoCloseable {
                 send(ex, status, error(e.getMessage(), e.errorClass().id()));
                 return;
             }
-            float[] probs = model.predictor().predict(pixels, 1);
+            float[] probs;
+            try {
+                probs = model.predict(pixels);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                send(ex, 503, error("server shutting down", null));
+                return;
+            }
             int label = 0;
             for (int c = 1; c < probs.length; c++) {
                 if (probs[c] > probs[label]) {

@@ -9,16 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
-import l0stream.connectors.kafka.CheckedSends;
 import l0stream.connectors.kafka.KafkaTestBroker;
-import l0stream.connectors.snapshot.SnapshotManifest;
-import l0stream.connectors.snapshot.SnapshotRecord;
 import l0stream.model.DeviceChoice;
-import l0stream.model.ModelConfig;
-import l0stream.model.artifact.SnapshotArtifact;
-import l0stream.model.artifact.TensorArchive;
-import l0stream.model.gate.GateKind;
-import l0stream.model.train.L0Trainer;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -29,7 +21,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.Map;
 import java.util.Properties;
 
 /** The serving API against the real broker and real snapshot artifacts. */
@@ -38,30 +29,6 @@ class ServingServerTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private final HttpClient http = HttpClient.newHttpClient();
-
-    private static byte[] artifact(long seed) {
-        ModelConfig cfg = ModelConfig.builder().setNetwork("lenet5").setGates(GateKind.HC).optSeed(seed)
-                .optDevice(DeviceChoice.CPU).build();
-        try (L0Trainer t = L0Trainer.create(cfg)) {
-            return SnapshotArtifact.write(t.compact(), TensorArchive.json().createObjectNode());
-        }
-    }
-
-    private static void publish(KafkaProducer<byte[], byte[]> p, String topic, long version, byte[] artifact, boolean tamper) {
-        SnapshotManifest m = new SnapshotManifest(1, "m", version, version - 1, version, version, 0, Map.of(), Map.of(),
-                0, 0, 0, 0, 0, 0.5, artifact.length, SnapshotRecord.sha256Hex(artifact), SnapshotRecord.chunksFor(artifact.length, 200_000));
-        CheckedSends<byte[], byte[]> sends = new CheckedSends<>(p);
-        p.beginTransaction();
-        for (SnapshotRecord r : SnapshotRecord.of(m, artifact)) {
-            byte[] v = r.value().clone();
-            if (tamper && r.chunk() == 1) {
-                v[100] ^= 1; // bytes changed after the manifest's hash was taken
-            }
-            sends.send(new SnapshotRecord(r.modelId(), r.type(), r.version(), r.chunk(), r.chunkCount(), v).toProducerRecord(topic));
-        }
-        p.commitTransaction();
-        sends.flush();
-    }
 
     private HttpResponse<String> post(int port, String path, byte[] body, String contentType, String key) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
@@ -83,7 +50,7 @@ class ServingServerTest {
         Properties pp = KafkaTestBroker.producerProps();
         pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "serve-test-" + topic);
         byte[] raw = new byte[784];
-        try (ModelCatalog catalog = new ModelCatalog(client, topic, 0, 3, DeviceChoice.CPU, metrics);
+        try (ModelCatalog catalog = new ModelCatalog(client, topic, 0, 3, LoadedModel.DEFAULT_MAX_BATCH, DeviceChoice.CPU, metrics);
              ServingServer server = new ServingServer(catalog, o, metrics);
              KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp)) {
             int port = server.port();
@@ -93,8 +60,8 @@ class ServingServerTest {
             assertTrue(r.body().contains("no snapshot loaded yet"), r.body());
 
             producer.initTransactions();
-            publish(producer, topic, 1, artifact(1), false);
-            publish(producer, topic, 2, artifact(2), false);
+            SnapshotFixtures.publish(producer, topic, 1, SnapshotFixtures.artifact(1), false);
+            SnapshotFixtures.publish(producer, topic, 2, SnapshotFixtures.artifact(2), false);
             long deadline = System.currentTimeMillis() + 60_000;
             while (catalog.loaded().size() < 2 && System.currentTimeMillis() < deadline) {
                 Thread.sleep(100);
@@ -135,7 +102,7 @@ class ServingServerTest {
             }
 
             // a tampered snapshot is refused and v2 keeps serving as latest
-            publish(producer, topic, 3, artifact(3), true);
+            SnapshotFixtures.publish(producer, topic, 3, SnapshotFixtures.artifact(3), true);
             Thread.sleep(2000);
             assertEquals(2, catalog.loaded().stream().mapToLong(LoadedModel::version).max().getAsLong());
             String scrape = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),

@@ -214,7 +214,7 @@ public final class ModelBenchmark {
     }
 
     /** Fashion-MNIST-shaped synthetic images: class c lights a band of rows, plus noise. */
-    static Batch synthetic(Random rnd, int n) {
+    public static Batch synthetic(Random rnd, int n) {
         float[] x = new float[n * 784];
         int[] y = new int[n];
         for (int i = 0; i < n; i++) {

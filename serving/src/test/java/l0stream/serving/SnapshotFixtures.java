@@ -1,0 +1,50 @@
+package l0stream.serving;
+
+import l0stream.connectors.kafka.CheckedSends;
+import l0stream.connectors.snapshot.SnapshotManifest;
+import l0stream.connectors.snapshot.SnapshotRecord;
+import l0stream.model.DeviceChoice;
+import l0stream.model.ModelConfig;
+import l0stream.model.artifact.SnapshotArtifact;
+import l0stream.model.artifact.TensorArchive;
+import l0stream.model.gate.GateKind;
+import l0stream.model.train.L0Trainer;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+
+import java.util.Map;
+
+/** Real snapshot artifacts and transactional publishing of them, for the serving tests. */
+final class SnapshotFixtures {
+
+    private SnapshotFixtures() {}
+
+    /** The compact artifact of an untrained LeNet with L0-HC gates, initialised from {@code seed}. */
+    static byte[] artifact(long seed) {
+        ModelConfig cfg = ModelConfig.builder().setNetwork("lenet5").setGates(GateKind.HC).optSeed(seed)
+                .optDevice(DeviceChoice.CPU).build();
+        try (L0Trainer t = L0Trainer.create(cfg)) {
+            return SnapshotArtifact.write(t.compact(), TensorArchive.json().createObjectNode());
+        }
+    }
+
+    /**
+     * Publishes one snapshot (manifest + chunks) in one transaction, as the pipeline does;
+     * {@code tamper} flips a byte of the artifact after its hash went into the manifest.
+     */
+    static void publish(KafkaProducer<byte[], byte[]> p, String topic, long version, byte[] artifact, boolean tamper) {
+        SnapshotManifest m = new SnapshotManifest(1, "m", version, version - 1, version, version, 0, Map.of(), Map.of(),
+                0, 0, 0, 0, 0, 0.5, artifact.length, SnapshotRecord.sha256Hex(artifact), SnapshotRecord.chunksFor(artifact.length, 200_000));
+        CheckedSends<byte[], byte[]> sends = new CheckedSends<>(p);
+        p.beginTransaction();
+        for (SnapshotRecord r : SnapshotRecord.of(m, artifact)) {
+            byte[] v = r.value().clone();
+            if (tamper && r.chunk() == 1) {
+                v[100] ^= 1;
+            }
+            sends.send(new SnapshotRecord(r.modelId(), r.type(), r.version(), r.chunk(), r.chunkCount(), v).toProducerRecord(topic));
+        }
+        p.commitTransaction();
+        sends.flush();
+    }
+}
