@@ -63,6 +63,14 @@ public final class L0StreamJob {
      */
     public static void build(StreamExecutionEnvironment env, PipelineConfig cfg, boolean bounded,
                              UnaryOperator<DataStream<DecodedRecord>> beforeTrainer) {
+        if (!cfg.signingKey().isEmpty()) {
+            // fail here, naming the file, rather than in a restart loop on the task manager
+            try {
+                l0stream.connectors.trust.SnapshotSigner.load(java.nio.file.Path.of(cfg.signingKey()));
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("Invalid value " + cfg.signingKey() + " for signing-key: " + e.getMessage(), e);
+            }
+        }
         env.enableCheckpointing(cfg.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
         KafkaSourceBuilder<DecodedRecord> sb = KafkaSource.<DecodedRecord>builder()
                 .setBootstrapServers(cfg.bootstrap())
@@ -85,7 +93,7 @@ public final class L0StreamJob {
         beforeTrainer.apply(decoded)
                 .transform("continual-trainer", TypeInformation.of(ModelSnapshot.class), new ContinualTrainerOperator(cfg))
                 .uid("continual-trainer").setParallelism(1).setMaxParallelism(1)
-                .flatMap(new SnapshotPublisher()).name("snapshot-publisher").uid("snapshot-publisher").setParallelism(1)
+                .flatMap(new SnapshotPublisher(cfg.signingKey())).name("snapshot-publisher").uid("snapshot-publisher").setParallelism(1)
                 .sinkTo(sink(cfg, new SnapshotRecordSerializationSchema(cfg.snapshotTopic()), "snapshots"))
                 .name("snapshots").uid("snapshots-sink").setParallelism(1);
     }

@@ -23,7 +23,7 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
                              double gateLr, double momentum, double weightDecay, long seed, DeviceChoice device,
                              int batchSize, long snapshotEverySteps, long snapshotEverySeconds, int chunkBytes,
                              long checkpointIntervalMs, int parallelism, DecodePolicy.SizePolicy sizePolicy,
-                             String transactionalIdPrefix) implements Serializable {
+                             String transactionalIdPrefix, String signingKey, boolean allowUnsigned) implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -70,6 +70,12 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
     public static final PipelineOption<String> TRANSACTIONAL_ID_PREFIX = PipelineOption.string("transactional-id-prefix",
             "l0stream", "prefix of the Kafka transactional ids of the exactly-once sinks");
 
+    public static final PipelineOption<String> SIGNING_KEY = PipelineOption.optionalString("signing-key",
+            "Ed25519 private key (PKCS#8 PEM, its .pub beside it) that signs every snapshot manifest;"
+                    + " bin/l0stream keys generate makes one (demo and train default to var/keys/snapshot.key)");
+    public static final PipelineOption<Boolean> ALLOW_UNSIGNED = PipelineOption.bool("allow-unsigned", false,
+            "publish unsigned snapshots when no signing-key is set (experiments only: serving refuses them by default)");
+
     public PipelineConfig {
         if (snapshotEverySteps == 0 && snapshotEverySeconds == 0) {
             throw new IllegalArgumentException("Invalid values 0 for snapshot-every-steps and snapshot-every-seconds:"
@@ -81,6 +87,11 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
         }
         if (inputTopic.equals(snapshotTopic)) {
             throw new IllegalArgumentException("Invalid value " + snapshotTopic + " for snapshot-topic: must differ from input-topic");
+        }
+        if (signingKey.isEmpty() && !allowUnsigned) {
+            throw new IllegalArgumentException("Invalid value (empty) for signing-key: snapshots must be signed; give an"
+                    + " Ed25519 key (bin/l0stream keys generate --out var/keys/snapshot.key), or set allow-unsigned true"
+                    + " for experiments");
         }
         // Validates the model part with its own messages (fields are not assigned yet here).
         ModelConfig.builder().setNetwork(network).setGates(gates).optLambda(lambda).optWeightLr(weightLr)
@@ -103,7 +114,7 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
                 DeviceChoice.parse(DEVICE.get(values), "device"), BATCH_SIZE.get(values), SNAPSHOT_EVERY_STEPS.get(values),
                 SNAPSHOT_EVERY_SECONDS.get(values), CHUNK_BYTES.get(values), CHECKPOINT_INTERVAL_MS.get(values),
                 PARALLELISM.get(values), DecodePolicy.parseSize(SIZE_POLICY.get(values), "size-policy"),
-                TRANSACTIONAL_ID_PREFIX.get(values));
+                TRANSACTIONAL_ID_PREFIX.get(values), SIGNING_KEY.get(values), ALLOW_UNSIGNED.get(values));
     }
 
     public static PipelineConfig defaults() {

@@ -47,6 +47,11 @@ public final class PipelineOption<T> {
         return new PipelineOption<>(key, def, doc, s -> s, s -> !s.isBlank(), "must not be empty");
     }
 
+    /** A string that may be empty (empty = not set), e.g. an optional file path. */
+    public static PipelineOption<String> optionalString(String key, String doc) {
+        return new PipelineOption<>(key, "", doc, String::trim, s -> true, "");
+    }
+
     public static PipelineOption<String> choice(String key, String def, String doc, String... choices) {
         List<String> c = List.of(choices);
         return new PipelineOption<>(key, def, doc, s -> s, c::contains, "expected one of " + String.join(", ", c));

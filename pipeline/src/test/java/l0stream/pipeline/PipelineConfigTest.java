@@ -18,12 +18,14 @@ class PipelineConfigTest {
 
     @Test
     void testDefaultsAndOverrides() {
-        PipelineConfig d = PipelineConfig.defaults();
+        PipelineConfig d = PipelineConfig.from(Map.of("allow-unsigned", "true"));
         assertEquals("127.0.0.1:9092", d.bootstrap());
         assertEquals(GateKind.DEP_FORWARD, d.gates());
         assertEquals("images.dlq", d.deadLetterTopic());
         assertEquals(28, d.decodePolicy().height());
-        PipelineConfig v = PipelineConfig.from(Map.of("network", "vgg-narrow", "gates", "hc", "batch-size", "16"));
+        PipelineConfig v = PipelineConfig.from(Map.of("network", "vgg-narrow", "gates", "hc", "batch-size", "16",
+                "signing-key", "/keys/snapshot.key"));
+        assertEquals("/keys/snapshot.key", v.signingKey());
         assertEquals(3, v.decodePolicy().channels());
         assertEquals(16, v.batchSize());
         assertEquals(GateKind.HC, v.modelConfig().gates());
@@ -32,6 +34,8 @@ class PipelineConfigTest {
     @Test
     void testBadConfigFailsFastNamingTheKey() {
         assertEquals("Invalid value 0 for batch-size: must be an integer >= 1", error(Map.of("batch-size", "0")));
+        assertTrue(error(Map.of()).startsWith("Invalid value (empty) for signing-key"), "unsigned only when asked");
+        assertEquals("Invalid value yes for allow-unsigned: expected true or false", error(Map.of("allow-unsigned", "yes")));
         assertEquals("Invalid value lots for lambda: must be a number >= 0.0", error(Map.of("lambda", "lots")));
         assertEquals("Invalid value resnet for network: expected one of lenet5, vgg-narrow, vgg16", error(Map.of("network", "resnet")));
         assertEquals("Unknown configuration key batchsize (see --help for the keys)", error(Map.of("batchsize", "3")));

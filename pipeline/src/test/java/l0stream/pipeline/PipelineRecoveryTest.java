@@ -6,13 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import l0stream.connectors.dataset.ImageDataset;
 import l0stream.connectors.dataset.SyntheticImages;
 import l0stream.connectors.image.DecodedRecord;
-import l0stream.connectors.image.ImageEncoder;
 import l0stream.connectors.image.ImageEncoder.Encoding;
+import l0stream.connectors.image.ImageEncoder;
 import l0stream.connectors.kafka.CheckedSends;
 import l0stream.connectors.kafka.KafkaTestBroker;
 import l0stream.connectors.snapshot.SnapshotManifest;
 import l0stream.connectors.snapshot.SnapshotReader;
 import l0stream.connectors.snapshot.VerifiedSnapshot;
+import l0stream.connectors.trust.SnapshotKeys;
+import l0stream.connectors.trust.SnapshotTrust;
 import l0stream.model.DeviceChoice;
 import l0stream.model.SnapshotPredictor;
 
@@ -29,8 +31,13 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -44,6 +51,22 @@ import java.util.function.UnaryOperator;
 /** The job on a MiniCluster against the real broker, with and without an injected failure. */
 @ExtendWith(KafkaTestBroker.class)
 class PipelineRecoveryTest {
+
+    /** Snapshots are signed as in production; the read-back trusts only this key. */
+    @TempDir
+    static Path keys;
+
+    private static Path signingKey() {
+        Path k = keys.resolve("snapshot.key");
+        if (!Files.exists(k)) {
+            try {
+                SnapshotKeys.generate(k);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return k;
+    }
 
     static final int VALID = 1200;
     static final int INVALID = 40;
@@ -85,6 +108,7 @@ class PipelineRecoveryTest {
         m.put("checkpoint-interval-ms", "300");
         m.put("device", "cpu");
         m.put("transactional-id-prefix", "t-" + name);
+        m.put("signing-key", signingKey().toString());
         return PipelineConfig.from(m);
     }
 
@@ -179,7 +203,9 @@ class PipelineRecoveryTest {
         assertGapFreeAndComplete(cfg, ms);
         Properties c = new Properties();
         c.put("bootstrap.servers", KafkaTestBroker.bootstrap());
-        try (SnapshotReader reader = new SnapshotReader(c, cfg.snapshotTopic())) {
+        SnapshotTrust trust = SnapshotTrust.fromFiles(
+                List.of(keys.resolve("snapshot.pub")), false);
+        try (SnapshotReader reader = new SnapshotReader(c, cfg.snapshotTopic(), trust)) {
             List<VerifiedSnapshot> snaps = reader.pollUntil(ms.size(), Duration.ofSeconds(30));
             assertEquals(ms.size(), snaps.size());
             try (SnapshotPredictor p = SnapshotPredictor.load(snaps.get(snaps.size() - 1).artifact(), DeviceChoice.CPU)) {

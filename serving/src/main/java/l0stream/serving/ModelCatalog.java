@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 import l0stream.connectors.snapshot.SnapshotReader;
 import l0stream.connectors.snapshot.VerifiedSnapshot;
+import l0stream.connectors.trust.SnapshotTrust;
 import l0stream.model.DeviceChoice;
 import l0stream.model.SnapshotPredictor;
 import l0stream.model.artifact.ArtifactFormatException;
@@ -23,8 +24,9 @@ import java.util.TreeMap;
  * The snapshot versions this server can answer with. A background thread reads the snapshot
  * topic (read_committed, through {@link SnapshotReader}), loads every whole and verified snapshot,
  * and keeps the newest few plus any pinned version; older ones are retired (closed once no
- * request uses them). Snapshots that fail verification or loading are refused, logged and
- * counted in {@code serving_snapshots_refused_total}; the models already loaded keep serving.
+ * request uses them). Manifests must be signed by a key of the catalog's {@link SnapshotTrust}.
+ * Snapshots that fail verification or loading are refused, logged and counted in
+ * {@code serving_snapshots_refused_total{reason}}; the models already loaded keep serving.
  */
 public final class ModelCatalog implements AutoCloseable {
 
@@ -35,20 +37,21 @@ public final class ModelCatalog implements AutoCloseable {
     private final int keep;
     private final int maxBatch;
     private final DeviceChoice device;
-    private final Counter refused;
+    private final MeterRegistry metrics;
+    private final Map<String, Long> refusedSeen = new java.util.HashMap<>();
     private final Counter loaded;
     private final Thread reader;
     private volatile boolean running = true;
-    private long refusedSeen;
 
     /**
      * @param pinned a version never retired (0 for none)
      * @param keep   how many of the newest versions stay loaded (≥ 2: latest and previous)
      * @param maxBatch the most concurrent requests one forward pass serves (1: no batching)
      */
-    public ModelCatalog(Properties client, String topic, long pinned, int keep, int maxBatch, DeviceChoice device,
-                        MeterRegistry metrics) {
-        this(new SnapshotReader(client, topic), pinned, keep, maxBatch, device, metrics);
+    public ModelCatalog(Properties client, String topic, SnapshotTrust trust, long pinned, int keep, int maxBatch,
+                        DeviceChoice device, MeterRegistry metrics) {
+        this(new SnapshotReader(client, topic, java.util.Objects.requireNonNull(trust, "trust")), pinned, keep, maxBatch,
+                device, metrics);
     }
 
     private ModelCatalog(SnapshotReader snapshots, long pinned, int keep, int maxBatch, DeviceChoice device, MeterRegistry metrics) {
@@ -59,7 +62,11 @@ public final class ModelCatalog implements AutoCloseable {
         this.pinned = pinned;
         this.keep = Math.max(2, keep);
         this.device = device;
-        this.refused = Counter.builder("serving_snapshots_refused").description("snapshots refused (corrupt, incomplete, unloadable)").register(metrics);
+        this.metrics = metrics;
+        for (String reason : new String[] {"corrupt", "artifact-mismatch", "incomplete", "unsigned", "untrusted-key",
+                "bad-signature", "unloadable"}) {
+            refused(reason); // registered at 0, so dashboards and alerts see the series before the first refusal
+        }
         this.loaded = Counter.builder("serving_snapshots_loaded").register(metrics);
         if (snapshots != null) {
             this.reader = new Thread(() -> run(snapshots), "snapshot-catalog");
@@ -87,11 +94,13 @@ public final class ModelCatalog implements AutoCloseable {
                 for (VerifiedSnapshot s : snapshots.poll(Duration.ofMillis(200))) {
                     add(s);
                 }
-                long problems = snapshots.assembler().corrupt() + snapshots.assembler().incomplete();
-                if (problems > refusedSeen) {
-                    refused.increment(problems - refusedSeen);
-                    refusedSeen = problems;
-                }
+                snapshots.assembler().refusals().forEach((reason, n) -> {
+                    long before = refusedSeen.getOrDefault(reason, 0L);
+                    if (n > before) {
+                        refused(reason).increment(n - before);
+                        refusedSeen.put(reason, n);
+                    }
+                });
             }
         } catch (RuntimeException e) {
             LOG.error("snapshot catalog stopped: {}", e.toString(), e);
@@ -103,7 +112,7 @@ public final class ModelCatalog implements AutoCloseable {
         try {
             p = SnapshotPredictor.load(s.artifact(), device);
         } catch (ArtifactFormatException | RuntimeException e) {
-            refused.increment();
+            refused("unloadable").increment();
             LOG.warn("snapshot {} v{} refused: {}", s.manifest().modelId(), s.manifest().version(), e.getMessage());
             return;
         }
@@ -128,6 +137,11 @@ public final class ModelCatalog implements AutoCloseable {
         retired.forEach(LoadedModel::retire);
         LOG.info("snapshot v{} loaded (step {}, FLOPs reduction {})", s.manifest().version(), s.manifest().step(),
                 String.format("%.3f", s.manifest().flopsReduction()));
+    }
+
+    private Counter refused(String reason) {
+        return Counter.builder("serving_snapshots_refused").tag("reason", reason)
+                .description("snapshots refused, by reason; the loaded models keep serving").register(metrics);
     }
 
     /** The model for a variant spec, acquired (release it), or null if none matches yet. */

@@ -4,8 +4,14 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import l0stream.connectors.cli.Args;
+import l0stream.connectors.cli.Workspace;
+import l0stream.connectors.trust.SnapshotKeys;
+import l0stream.connectors.trust.SnapshotTrust;
 import l0stream.model.DeviceChoice;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -13,15 +19,44 @@ import java.util.concurrent.CountDownLatch;
 /**
  * {@code l0stream serve --snapshots <topic> [--bootstrap 127.0.0.1:9092] [--host 127.0.0.1]
  * [--port 8080] [--a previous|latest|pinned:<v>] [--b latest] [--split 50] [--device auto] [--max-batch 32]
- * [--threads 16] [--max-body-bytes 1048576]}.
+ * [--threads 16] [--max-body-bytes 1048576] [--trusted-keys a.pub,b.pub] [--allow-unsigned]}. Only snapshots
+ * signed by a trusted key are served.
  */
 public final class ServeCommand {
 
     private ServeCommand() {}
 
+    /**
+     * The keys to trust: {@code --trusted-keys a.pub,b.pub}; without it, the local key that demo
+     * and train generate ({@code var/keys/snapshot.pub}) when it exists.
+     */
+    static SnapshotTrust trust(Args a) throws java.io.IOException {
+        boolean allowUnsigned = a.flag("--allow-unsigned");
+        String given = a.string("--trusted-keys", null);
+        List<Path> keys = new ArrayList<>();
+        if (given != null) {
+            for (String k : given.split(",")) {
+                if (!k.isBlank()) {
+                    keys.add(Path.of(k.trim()));
+                }
+            }
+        } else {
+            Path local = SnapshotKeys.publicKeyFileFor(Workspace.defaultSigningKey());
+            if (Files.exists(local)) {
+                System.err.println("serve: trusting the local snapshot key " + local + " (no --trusted-keys given)");
+                keys.add(local);
+            }
+        }
+        try {
+            return SnapshotTrust.fromFiles(keys, allowUnsigned);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("Invalid value " + given + " for --trusted-keys: " + e.getMessage(), e);
+        }
+    }
+
     public static void main(String[] argv) throws Exception {
         Args a = Args.parse(argv, List.of("--bootstrap", "--snapshots", "--host", "--port", "--a", "--b", "--split",
-                "--device", "--max-body-bytes", "--threads", "--max-batch"), List.of());
+                "--device", "--max-body-bytes", "--threads", "--max-batch", "--trusted-keys"), List.of("--allow-unsigned"));
         String topic = a.string("--snapshots", null);
         if (topic == null) {
             throw new IllegalArgumentException("Invalid value (missing) for --snapshots: the snapshot topic to serve from");
@@ -34,7 +69,8 @@ public final class ServeCommand {
         client.put("bootstrap.servers", a.string("--bootstrap", "127.0.0.1:9092"));
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         long pinned = va.kind() == VariantSpec.Kind.PINNED ? va.version() : vb.kind() == VariantSpec.Kind.PINNED ? vb.version() : 0;
-        ModelCatalog catalog = new ModelCatalog(client, topic, pinned, 4, a.intValue("--max-batch", LoadedModel.DEFAULT_MAX_BATCH, 1),
+        SnapshotTrust trust = trust(a);
+        ModelCatalog catalog = new ModelCatalog(client, topic, trust, pinned, 4, a.intValue("--max-batch", LoadedModel.DEFAULT_MAX_BATCH, 1),
                 DeviceChoice.parse(a.string("--device", "auto"), "--device"), metrics);
         ServingServer server = new ServingServer(catalog, o, metrics);
         System.err.printf("serve: http://%s:%d  (A = %s, B = %s, %d%% to B) from %s%n", o.host(), server.port(), va, vb,

@@ -59,7 +59,7 @@ class HotSwapUnderLoadTest {
             artifacts.add(SnapshotFixtures.artifact(v)); // built up front so the swaps come fast
         }
         // keep = 2: every new version retires one, so closing under load happens on each swap
-        try (ModelCatalog catalog = new ModelCatalog(client, topic, 0, 2, LoadedModel.DEFAULT_MAX_BATCH, DeviceChoice.CPU, metrics);
+        try (ModelCatalog catalog = new ModelCatalog(client, topic, SnapshotFixtures.TRUST, 0, 2, LoadedModel.DEFAULT_MAX_BATCH, DeviceChoice.CPU, metrics);
              ServingServer server = new ServingServer(catalog, o, metrics);
              KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp)) {
             producer.initTransactions();

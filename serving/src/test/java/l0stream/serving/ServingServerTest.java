@@ -50,7 +50,7 @@ class ServingServerTest {
         Properties pp = KafkaTestBroker.producerProps();
         pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "serve-test-" + topic);
         byte[] raw = new byte[784];
-        try (ModelCatalog catalog = new ModelCatalog(client, topic, 0, 3, LoadedModel.DEFAULT_MAX_BATCH, DeviceChoice.CPU, metrics);
+        try (ModelCatalog catalog = new ModelCatalog(client, topic, SnapshotFixtures.TRUST, 0, 3, LoadedModel.DEFAULT_MAX_BATCH, DeviceChoice.CPU, metrics);
              ServingServer server = new ServingServer(catalog, o, metrics);
              KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp)) {
             int port = server.port();
@@ -107,7 +107,7 @@ class ServingServerTest {
             assertEquals(2, catalog.loaded().stream().mapToLong(LoadedModel::version).max().getAsLong());
             String scrape = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
-            assertTrue(scrape.contains("serving_snapshots_refused_total 1.0"), scrape);
+            assertTrue(scrape.contains("serving_snapshots_refused_total{reason=\"artifact-mismatch\"} 1.0"), scrape);
             assertTrue(scrape.contains("serving_requests_total{variant=\"B\"}"), scrape);
             assertTrue(scrape.contains("serving_predictions_correct_total{variant="), scrape);
             assertTrue(scrape.contains("serving_model{variant=\"B\",version=\"2\"} 1.0"), scrape);

@@ -10,8 +10,15 @@ import l0stream.model.artifact.TensorArchive;
 import l0stream.model.gate.GateKind;
 import l0stream.model.train.L0Trainer;
 
+import l0stream.connectors.trust.SnapshotSigner;
+import l0stream.connectors.trust.SnapshotTrust;
+
 import org.apache.kafka.clients.producer.KafkaProducer;
 
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.util.List;
 import java.util.Map;
 
 /** Real snapshot artifacts and transactional publishing of them, for the serving tests. */
@@ -33,16 +40,37 @@ final class SnapshotFixtures {
      * {@code tamper} flips a byte of the artifact after its hash went into the manifest.
      */
     static void publish(KafkaProducer<byte[], byte[]> p, String topic, long version, byte[] artifact, boolean tamper) {
+        publish(p, topic, version, artifact, tamper, SIGNER);
+    }
+
+    /** The key the serving tests sign with, and the trust that accepts it. */
+    static final SnapshotSigner SIGNER;
+    static final SnapshotTrust TRUST;
+
+    static {
+        try {
+            KeyPair kp = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+            SIGNER = SnapshotSigner.of(kp.getPrivate(), kp.getPublic());
+            TRUST = SnapshotTrust.of(List.of(kp.getPublic()), false);
+        } catch (GeneralSecurityException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** As above, signed by {@code signer} (null: unsigned). */
+    static void publish(KafkaProducer<byte[], byte[]> p, String topic, long version, byte[] artifact, boolean tamper,
+                        SnapshotSigner signer) {
         SnapshotManifest m = new SnapshotManifest(1, "m", version, version - 1, version, version, 0, Map.of(), Map.of(),
                 0, 0, 0, 0, 0, 0.5, artifact.length, SnapshotRecord.sha256Hex(artifact), SnapshotRecord.chunksFor(artifact.length, 200_000));
         CheckedSends<byte[], byte[]> sends = new CheckedSends<>(p);
         p.beginTransaction();
-        for (SnapshotRecord r : SnapshotRecord.of(m, artifact)) {
+        for (SnapshotRecord r : SnapshotRecord.of(m, artifact, signer)) {
             byte[] v = r.value().clone();
             if (tamper && r.chunk() == 1) {
                 v[100] ^= 1;
             }
-            sends.send(new SnapshotRecord(r.modelId(), r.type(), r.version(), r.chunk(), r.chunkCount(), v).toProducerRecord(topic));
+            sends.send(new SnapshotRecord(r.modelId(), r.type(), r.version(), r.chunk(), r.chunkCount(), v,
+                    r.signatureKeyId(), r.signature()).toProducerRecord(topic));
         }
         p.commitTransaction();
         sends.flush();

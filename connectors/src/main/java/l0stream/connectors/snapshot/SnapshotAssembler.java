@@ -1,5 +1,8 @@
 package l0stream.connectors.snapshot;
 
+import l0stream.connectors.trust.ManifestSignature;
+import l0stream.connectors.trust.SnapshotTrust;
+
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.slf4j.Logger;
@@ -27,9 +30,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *       an unparsable manifest;
  *   <li>incomplete: a version still missing chunks when a newer version of the model completes
  *       (a lost chunk), or evicted because too many versions were pending;
- *   <li>stale: records of a version not newer than the last one yielded (e.g. a redelivery).
+ *   <li>stale: records of a version not newer than the last one yielded (e.g. a redelivery);
+ *   <li>with a {@link SnapshotTrust}: {@code unsigned}, {@code untrusted-key} and
+ *       {@code bad-signature} manifests. Such a manifest is dropped without marking its version
+ *       broken, so a forged manifest cannot block the genuine one of the same version.
  * </ul>
- * Exact duplicates of a chunk are ignored. Not thread-safe.
+ * A size or SHA-256 mismatch between the artifact and its (possibly signed) manifest counts as
+ * {@code artifact-mismatch}. {@link #refusals()} has every count by reason. Exact duplicates of a
+ * chunk are ignored. Not thread-safe.
  */
 public final class SnapshotAssembler {
 
@@ -42,6 +50,18 @@ public final class SnapshotAssembler {
     private final AtomicLong incomplete = new AtomicLong();
     private final AtomicLong stale = new AtomicLong();
     private final List<String> problems = new ArrayList<>();
+    private final Map<String, AtomicLong> refusals = new TreeMap<>();
+    private final SnapshotTrust trust;
+
+    /** An assembler that does not check signatures: for tools that only inspect a topic. */
+    public SnapshotAssembler() {
+        this(null);
+    }
+
+    /** @param trust the signatures to require on manifests; null to not check them */
+    public SnapshotAssembler(SnapshotTrust trust) {
+        this.trust = trust;
+    }
 
     private static final class Pending {
         SnapshotManifest manifest;
@@ -71,6 +91,13 @@ public final class SnapshotAssembler {
         }
         if (SnapshotRecord.MANIFEST.equals(type)) {
             try {
+                if (trust != null) {
+                    SnapshotTrust.Verdict v = trust.check(value == null ? new byte[0] : value, ManifestSignature.from(headers));
+                    if (!v.accepted()) {
+                        report(refusal(v.refusal().id()), model, version, "refused: " + v.reason());
+                        return List.of();
+                    }
+                }
                 SnapshotManifest m = SnapshotManifest.fromJson(value);
                 if (!m.modelId().equals(model) || m.version() != version) {
                     throw new InvalidSnapshotException("manifest says " + m.modelId() + " v" + m.version()
@@ -130,12 +157,12 @@ public final class SnapshotAssembler {
         }
         byte[] artifact = out.toByteArray();
         if (artifact.length != p.manifest.artifactBytes()) {
-            report(corrupt, model, version, "artifact has " + artifact.length + " bytes, manifest says " + p.manifest.artifactBytes());
+            report(refusal("artifact-mismatch"), model, version, "artifact has " + artifact.length + " bytes, manifest says " + p.manifest.artifactBytes());
             return List.of();
         }
         String sha = SnapshotRecord.sha256Hex(artifact);
         if (!sha.equals(p.manifest.artifactSha256())) {
-            report(corrupt, model, version, "artifact SHA-256 " + sha + " does not match the manifest's " + p.manifest.artifactSha256());
+            report(refusal("artifact-mismatch"), model, version, "artifact SHA-256 " + sha + " does not match the manifest's " + p.manifest.artifactSha256());
             return List.of();
         }
         // Older versions that never completed lost a chunk: drop them.
@@ -183,8 +210,26 @@ public final class SnapshotAssembler {
         LOG.warn(msg);
     }
 
+    private AtomicLong refusal(String reason) {
+        return refusals.computeIfAbsent(reason, r -> new AtomicLong());
+    }
+
+    /** Corrupt records and artifacts that do not match their manifest. */
     public long corrupt() {
-        return corrupt.get();
+        return corrupt.get() + refusal("artifact-mismatch").get();
+    }
+
+    /**
+     * Snapshots (or manifests) refused so far, by reason: {@code corrupt}, {@code artifact-mismatch},
+     * {@code incomplete}, {@code unsigned}, {@code untrusted-key}, {@code bad-signature}.
+     */
+    public Map<String, Long> refusals() {
+        Map<String, Long> out = new TreeMap<>();
+        refusals.forEach((k, v) -> out.put(k, v.get()));
+        out.put("corrupt", corrupt.get());
+        out.put("incomplete", incomplete.get());
+        out.values().removeIf(n -> n == 0);
+        return out;
     }
 
     public long incomplete() {

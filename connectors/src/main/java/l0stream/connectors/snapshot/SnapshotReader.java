@@ -1,5 +1,7 @@
 package l0stream.connectors.snapshot;
 
+import l0stream.connectors.trust.SnapshotTrust;
+
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -21,10 +23,19 @@ import java.util.Properties;
 public final class SnapshotReader implements AutoCloseable {
 
     private final KafkaConsumer<byte[], byte[]> consumer;
-    private final SnapshotAssembler assembler = new SnapshotAssembler();
+    private final SnapshotAssembler assembler;
 
-    /** {@code clientProperties}: bootstrap and any security settings; the rest is set here. */
+    /** A reader that does not check signatures (for inspecting a topic); see the other constructor. */
     public SnapshotReader(Properties clientProperties, String topic) {
+        this(clientProperties, topic, null);
+    }
+
+    /**
+     * {@code clientProperties}: bootstrap and any security settings; the rest is set here.
+     * {@code trust}: the signatures manifests must carry (null: not checked).
+     */
+    public SnapshotReader(Properties clientProperties, String topic, SnapshotTrust trust) {
+        this.assembler = new SnapshotAssembler(trust);
         Properties p = new Properties();
         p.putAll(clientProperties);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

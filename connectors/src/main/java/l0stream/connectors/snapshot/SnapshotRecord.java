@@ -1,5 +1,8 @@
 package l0stream.connectors.snapshot;
 
+import l0stream.connectors.trust.ManifestSignature;
+import l0stream.connectors.trust.SnapshotSigner;
+
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
@@ -16,9 +19,16 @@ import java.util.List;
  * records of a model land on one partition, in order) and headers carry
  * {@code record-type} ({@code manifest|chunk}), {@code snapshot-version} and, for chunks,
  * {@code chunk} = {@code i/n} (1-based). A snapshot is written as its manifest, then chunks 1..n.
- * Plain fields, so Flink handles it as a POJO.
+ * A signed manifest also carries {@code signature-key} and {@code signature} (see
+ * {@link ManifestSignature}). Plain fields, so Flink handles it as a POJO.
  */
-public record SnapshotRecord(String modelId, String type, long version, int chunk, int chunkCount, byte[] value) {
+public record SnapshotRecord(String modelId, String type, long version, int chunk, int chunkCount, byte[] value,
+                             String signatureKeyId, byte[] signature) {
+
+    /** An unsigned record (every chunk, and manifests of unsigned snapshots). */
+    public SnapshotRecord(String modelId, String type, long version, int chunk, int chunkCount, byte[] value) {
+        this(modelId, type, version, chunk, chunkCount, value, null, null);
+    }
 
     public static final String MANIFEST = "manifest";
     public static final String CHUNK = "chunk";
@@ -28,15 +38,23 @@ public record SnapshotRecord(String modelId, String type, long version, int chun
     /** Default chunk size: well under Kafka's 1 MB message defaults, headers included. */
     public static final int DEFAULT_CHUNK_BYTES = 512 * 1024;
 
-    /** The records that publish {@code artifact} under {@code manifest} (whose hash and size must match). */
+    /** The records that publish {@code artifact} under {@code manifest} (whose hash and size must match), unsigned. */
     public static List<SnapshotRecord> of(SnapshotManifest manifest, byte[] artifact) {
+        return of(manifest, artifact, null);
+    }
+
+    /** As {@link #of(SnapshotManifest, byte[])}, with the manifest signed by {@code signer} (null: unsigned). */
+    public static List<SnapshotRecord> of(SnapshotManifest manifest, byte[] artifact, SnapshotSigner signer) {
         if (artifact.length != manifest.artifactBytes() || !sha256Hex(artifact).equals(manifest.artifactSha256())) {
             throw new IllegalArgumentException("Invalid manifest for this artifact: size or SHA-256 differs");
         }
         int n = manifest.chunkCount();
         int size = (int) Math.ceil(artifact.length / (double) n);
         List<SnapshotRecord> out = new ArrayList<>(n + 1);
-        out.add(new SnapshotRecord(manifest.modelId(), MANIFEST, manifest.version(), 0, n, manifest.toJson()));
+        byte[] json = manifest.toJson();
+        ManifestSignature sig = signer == null ? null : signer.sign(json);
+        out.add(new SnapshotRecord(manifest.modelId(), MANIFEST, manifest.version(), 0, n, json,
+                sig == null ? null : sig.keyId(), sig == null ? null : sig.signature()));
         for (int i = 0; i < n; i++) {
             int from = Math.min(artifact.length, i * size);
             int to = Math.min(artifact.length, from + size);
@@ -60,6 +78,9 @@ public record SnapshotRecord(String modelId, String type, long version, int chun
         h.add(HEADER_VERSION, Long.toString(version).getBytes(StandardCharsets.UTF_8));
         if (CHUNK.equals(type)) {
             h.add(HEADER_CHUNK, (chunk + "/" + chunkCount).getBytes(StandardCharsets.UTF_8));
+        }
+        if (signature != null) {
+            new ManifestSignature(signatureKeyId, signature).addTo(h);
         }
         return new ProducerRecord<>(topic, null, modelId.getBytes(StandardCharsets.UTF_8), value, h);
     }

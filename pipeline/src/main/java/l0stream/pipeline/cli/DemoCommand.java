@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import l0stream.connectors.cli.Args;
+import l0stream.connectors.cli.KeysCommand;
+import l0stream.connectors.trust.SnapshotKeys;
+import l0stream.connectors.trust.SnapshotTrust;
 import l0stream.connectors.dataset.DriftScenario;
 import l0stream.connectors.dataset.FashionMnist;
 import l0stream.connectors.dataset.ImageDataset;
@@ -51,11 +54,11 @@ public final class DemoCommand {
     public static void main(String[] argv) throws Exception {
         if (argv.length > 0 && (argv[0].equals("--help") || argv[0].equals("-h"))) {
             System.out.println("usage: l0stream demo [--records N=30000 | --duration SECONDS] [--bootstrap HOST:PORT]"
-                    + " [--rate R] [--scenario S] [--json] [--<job key> value ...]\njob keys:\n" + PipelineOption.help());
+                    + " [--rate R] [--scenario S] [--json] [--allow-unsigned] [--<job key> value ...]\njob keys:\n" + PipelineOption.help());
             return;
         }
         List<String> own = List.of("--records", "--duration", "--rate", "--scenario", "--data-dir");
-        List<String> flags = List.of("--json");
+        List<String> flags = List.of("--json", "--allow-unsigned");
         Map<String, String> jobKeys = new HashMap<>();
         List<String> ownArgs = new ArrayList<>();
         for (int i = 0; i < argv.length; i++) {
@@ -89,6 +92,14 @@ public final class DemoCommand {
                 LocalKafkaBroker.startDetached(s, Duration.ofSeconds(90));
             }
             jobKeys.put("bootstrap", s.bootstrap());
+        }
+        if (a.flag("--allow-unsigned")) {
+            jobKeys.put("allow-unsigned", "true");
+            jobKeys.put("signing-key", "");
+            say(json, "demo: !!! --allow-unsigned: snapshots are published WITHOUT a signature; serving refuses them"
+                    + " unless it runs with --allow-unsigned too. Experiments only. !!!");
+        } else if (!jobKeys.containsKey("signing-key")) {
+            jobKeys.put("signing-key", KeysCommand.ensureDefaultKey(m -> say(json, "demo: " + m)).toString());
         }
         PipelineConfig cfg = PipelineConfig.from(jobKeys);
 
@@ -153,7 +164,10 @@ public final class DemoCommand {
         Properties c = new Properties();
         c.put("bootstrap.servers", cfg.bootstrap());
         List<VerifiedSnapshot> snaps;
-        try (SnapshotReader reader = new SnapshotReader(c, cfg.snapshotTopic())) {
+        // read back as serving would: only snapshots signed by this run's key count
+        SnapshotTrust trust = cfg.signingKey().isEmpty() ? SnapshotTrust.of(List.of(), true)
+                : SnapshotTrust.fromFiles(List.of(SnapshotKeys.publicKeyFileFor(Path.of(cfg.signingKey()))), false);
+        try (SnapshotReader reader = new SnapshotReader(c, cfg.snapshotTopic(), trust)) {
             snaps = reader.pollUntil((int) p.snapshotVersion(), Duration.ofSeconds(60));
         }
         ObjectNode out = new ObjectMapper().createObjectNode();

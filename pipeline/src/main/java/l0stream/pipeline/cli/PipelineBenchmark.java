@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import l0stream.connectors.cli.Args;
+import l0stream.connectors.cli.KeysCommand;
 import l0stream.connectors.dataset.FashionMnist;
 import l0stream.connectors.dataset.ImageDataset;
 import l0stream.connectors.dataset.SyntheticImages;
@@ -78,6 +79,7 @@ public final class PipelineBenchmark {
         keys.put("snapshot-every-steps", "25");
         keys.put("device", "cpu");
         keys.put("transactional-id-prefix", "bench-" + run);
+        keys.put("signing-key", KeysCommand.ensureDefaultKey(System.err::println).toString()); // as in production
         PipelineConfig cfg = PipelineConfig.from(keys);
         ObjectNode out = new ObjectMapper().createObjectNode();
         try {

@@ -1,5 +1,6 @@
 package l0stream.pipeline.cli;
 
+import l0stream.connectors.cli.KeysCommand;
 import l0stream.pipeline.L0StreamJob;
 import l0stream.pipeline.PipelineConfig;
 import l0stream.pipeline.PipelineOption;
@@ -39,6 +40,9 @@ public final class TrainCommand {
         if (!target.equals("embedded")) {
             throw new IllegalArgumentException("Invalid value " + target + " for --target: only 'embedded' is available"
                     + " in this build (submission to a standalone cluster is tracked in the pipeline issue)");
+        }
+        if (!keys.containsKey("signing-key") && !"true".equals(keys.get("allow-unsigned"))) {
+            keys.put("signing-key", KeysCommand.ensureDefaultKey(System.err::println).toString());
         }
         PipelineConfig cfg = PipelineConfig.from(keys);
         L0StreamJob.ensureTopics(cfg);
