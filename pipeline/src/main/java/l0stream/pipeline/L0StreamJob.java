@@ -45,9 +45,7 @@ public final class L0StreamJob {
 
     /** Creates the input, dead-letter and snapshot topics if missing and waits for their leaders. */
     public static void ensureTopics(PipelineConfig cfg) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", cfg.bootstrap());
-        try (Admin admin = Admin.create(p)) {
+        try (Admin admin = Admin.create(cfg.kafka().toProperties())) {
             Duration t = Duration.ofSeconds(60);
             Topics.ensure(admin, cfg.inputTopic(), cfg.inputPartitions(), Map.of(), t);
             Topics.ensure(admin, cfg.deadLetterTopic(), 1, Map.of(), t);
@@ -73,6 +71,7 @@ public final class L0StreamJob {
         }
         env.enableCheckpointing(cfg.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
         KafkaSourceBuilder<DecodedRecord> sb = KafkaSource.<DecodedRecord>builder()
+                .setProperties(cfg.kafka().toProperties())
                 .setBootstrapServers(cfg.bootstrap())
                 .setTopics(cfg.inputTopic())
                 .setGroupId("l0stream-" + cfg.modelId())
@@ -101,7 +100,7 @@ public final class L0StreamJob {
     private static <T> KafkaSink<T> sink(PipelineConfig cfg,
                                          org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema<T> schema,
                                          String what) {
-        Properties p = new Properties();
+        Properties p = cfg.kafka().toProperties();
         p.put("transaction.timeout.ms", Integer.toString(TRANSACTION_TIMEOUT_MS));
         p.put("max.request.size", Integer.toString(cfg.chunkBytes() + (1 << 20)));
         p.put("enable.idempotence", "true");

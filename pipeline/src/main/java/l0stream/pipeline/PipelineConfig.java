@@ -1,13 +1,16 @@
 package l0stream.pipeline;
 
 import l0stream.connectors.image.DecodePolicy;
+import l0stream.connectors.kafka.KafkaClientConfig;
 import l0stream.model.DeviceChoice;
 import l0stream.model.ModelConfig;
 import l0stream.model.gate.GateKind;
 import l0stream.model.nn.Architecture;
 
 import java.io.Serializable;
+import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -23,7 +26,8 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
                              double gateLr, double momentum, double weightDecay, long seed, DeviceChoice device,
                              int batchSize, long snapshotEverySteps, long snapshotEverySeconds, int chunkBytes,
                              long checkpointIntervalMs, int parallelism, DecodePolicy.SizePolicy sizePolicy,
-                             String transactionalIdPrefix, String signingKey, boolean allowUnsigned) implements Serializable {
+                             String transactionalIdPrefix, String signingKey, boolean allowUnsigned,
+                             KafkaClientConfig kafka) implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -70,6 +74,11 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
     public static final PipelineOption<String> TRANSACTIONAL_ID_PREFIX = PipelineOption.string("transactional-id-prefix",
             "l0stream", "prefix of the Kafka transactional ids of the exactly-once sinks");
 
+    public static final PipelineOption<String> KAFKA_CONFIG = PipelineOption.optionalString("kafka-config",
+            "Kafka client properties file (security.protocol, sasl.*, ssl.*, ...) that every Kafka client of the job"
+                    + " starts from; bootstrap.servers in it is used unless bootstrap is given");
+    public static final PipelineOption<String> KAFKA_PROPERTY = PipelineOption.optionalString("kafka-property",
+            "key=value Kafka client property over kafka-config; repeat the option for several");
     public static final PipelineOption<String> SIGNING_KEY = PipelineOption.optionalString("signing-key",
             "Ed25519 private key (PKCS#8 PEM, its .pub beside it) that signs every snapshot manifest;"
                     + " bin/l0stream keys generate makes one (demo and train default to var/keys/snapshot.key)");
@@ -107,14 +116,19 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
                 throw new IllegalArgumentException("Unknown configuration key " + k + " (see --help for the keys)");
             }
         }
-        return new PipelineConfig(BOOTSTRAP.get(values), INPUT_TOPIC.get(values), SNAPSHOT_TOPIC.get(values),
+        String file = KAFKA_CONFIG.get(values);
+        String props = KAFKA_PROPERTY.get(values);
+        KafkaClientConfig kafka = KafkaClientConfig.of(values.containsKey(BOOTSTRAP.key()) ? BOOTSTRAP.get(values) : null,
+                file.isEmpty() ? null : Path.of(file),
+                props.isEmpty() ? List.of() : List.of(props.split("\n")));
+        return new PipelineConfig(kafka.bootstrap(), INPUT_TOPIC.get(values), SNAPSHOT_TOPIC.get(values),
                 INPUT_PARTITIONS.get(values), MODEL_ID.get(values), NETWORK.get(values),
                 GateKind.parse(GATES.get(values), "gates"), LAMBDA.get(values), WEIGHT_LR.get(values), GATE_LR.get(values),
                 MOMENTUM.get(values), WEIGHT_DECAY.get(values), SEED.get(values),
                 DeviceChoice.parse(DEVICE.get(values), "device"), BATCH_SIZE.get(values), SNAPSHOT_EVERY_STEPS.get(values),
                 SNAPSHOT_EVERY_SECONDS.get(values), CHUNK_BYTES.get(values), CHECKPOINT_INTERVAL_MS.get(values),
                 PARALLELISM.get(values), DecodePolicy.parseSize(SIZE_POLICY.get(values), "size-policy"),
-                TRANSACTIONAL_ID_PREFIX.get(values), SIGNING_KEY.get(values), ALLOW_UNSIGNED.get(values));
+                TRANSACTIONAL_ID_PREFIX.get(values), SIGNING_KEY.get(values), ALLOW_UNSIGNED.get(values), kafka);
     }
 
     public static PipelineConfig defaults() {

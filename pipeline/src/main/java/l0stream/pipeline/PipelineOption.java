@@ -80,6 +80,18 @@ public final class PipelineOption<T> {
         }, v -> true, "expected true or false");
     }
 
+    /**
+     * Adds a command-line {@code --key value} to {@code keys}: repeated {@code kafka-property}
+     * values accumulate (one per line), any other key keeps its last value.
+     */
+    public static void put(Map<String, String> keys, String key, String value) {
+        if (key.equals("kafka-property") && keys.containsKey(key)) {
+            keys.put(key, keys.get(key) + "\n" + value);
+        } else {
+            keys.put(key, value);
+        }
+    }
+
     public String key() {
         return key;
     }

@@ -5,6 +5,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import l0stream.connectors.cli.Args;
 import l0stream.connectors.cli.Workspace;
+import l0stream.connectors.kafka.KafkaClientConfig;
 import l0stream.connectors.trust.SnapshotKeys;
 import l0stream.connectors.trust.SnapshotTrust;
 import l0stream.model.DeviceChoice;
@@ -56,7 +57,7 @@ public final class ServeCommand {
 
     public static void main(String[] argv) throws Exception {
         Args a = Args.parse(argv, List.of("--bootstrap", "--snapshots", "--host", "--port", "--a", "--b", "--split",
-                "--device", "--max-body-bytes", "--threads", "--max-batch", "--trusted-keys"), List.of("--allow-unsigned"));
+                "--device", "--max-body-bytes", "--threads", "--max-batch", "--trusted-keys", "--kafka-config", "--kafka-property"), List.of("--allow-unsigned"));
         String topic = a.string("--snapshots", null);
         if (topic == null) {
             throw new IllegalArgumentException("Invalid value (missing) for --snapshots: the snapshot topic to serve from");
@@ -65,8 +66,7 @@ public final class ServeCommand {
         VariantSpec vb = VariantSpec.parse(a.string("--b", "latest"), "--b");
         ServingServer.Options o = new ServingServer.Options(a.string("--host", "127.0.0.1"), a.intValue("--port", 8080, 0),
                 va, vb, a.intValue("--split", 50, 0), a.intValue("--max-body-bytes", 1 << 20, 1), a.intValue("--threads", 16, 1));
-        Properties client = new Properties();
-        client.put("bootstrap.servers", a.string("--bootstrap", "127.0.0.1:9092"));
+        Properties client = KafkaClientConfig.fromArgs(a).toProperties();
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         long pinned = va.kind() == VariantSpec.Kind.PINNED ? va.version() : vb.kind() == VariantSpec.Kind.PINNED ? vb.version() : 0;
         SnapshotTrust trust = trust(a);

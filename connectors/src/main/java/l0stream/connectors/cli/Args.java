@@ -1,5 +1,6 @@
 package l0stream.connectors.cli;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -13,6 +14,7 @@ import java.util.Set;
 public final class Args {
 
     private final Map<String, String> values = new HashMap<>();
+    private final Map<String, List<String>> all = new HashMap<>();
     private final Set<String> flags = new HashSet<>();
 
     private Args() {}
@@ -29,6 +31,7 @@ public final class Args {
                     throw new IllegalArgumentException("Invalid value (missing) for " + k);
                 }
                 a.values.put(k, argv[++i]);
+                a.all.computeIfAbsent(k, x -> new ArrayList<>()).add(argv[i]);
             } else {
                 throw new IllegalArgumentException("Unknown option " + k + "; known: " + String.join(" ", known)
                         + (knownFlags.isEmpty() ? "" : " " + String.join(" ", knownFlags)));
@@ -39,6 +42,11 @@ public final class Args {
 
     public boolean flag(String k) {
         return flags.contains(k);
+    }
+
+    /** Every value of an option given more than once, in order (empty if not given). */
+    public List<String> strings(String k) {
+        return all.getOrDefault(k, List.of());
     }
 
     public String string(String k, String def) {

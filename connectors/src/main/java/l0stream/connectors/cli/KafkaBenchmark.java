@@ -12,6 +12,7 @@ import l0stream.connectors.image.ImageDecoder;
 import l0stream.connectors.image.ImageEncoder;
 import l0stream.connectors.image.ImageEncoder.Encoding;
 import l0stream.connectors.kafka.CheckedSends;
+import l0stream.connectors.kafka.KafkaClientConfig;
 import l0stream.connectors.kafka.LocalKafkaBroker;
 import l0stream.connectors.kafka.Topics;
 
@@ -48,7 +49,8 @@ public final class KafkaBenchmark {
     private KafkaBenchmark() {}
 
     public static void main(String[] argv) throws Exception {
-        Args a = Args.parse(argv, List.of("--records", "--bootstrap", "--data-dir"), List.of("--json"));
+        Args a = Args.parse(argv, List.of("--records", "--bootstrap", "--data-dir", "--kafka-config", "--kafka-property"),
+                List.of("--json"));
         int n = a.intValue("--records", 20_000, 1);
         ImageDataset data;
         Path dir = Path.of(a.string("--data-dir", FashionMnist.DEFAULT_DIR));
@@ -58,21 +60,24 @@ public final class KafkaBenchmark {
             System.err.println("bench kafka: Fashion-MNIST not installed, using synthetic 28x28 images");
             data = SyntheticImages.generate(10_000, 1);
         }
-        String bootstrap = a.string("--bootstrap", null);
         LocalKafkaBroker broker = null;
-        if (bootstrap == null) {
+        KafkaClientConfig client;
+        if (a.string("--bootstrap", null) == null && a.string("--kafka-config", null) == null) {
             broker = LocalKafkaBroker.startTemporary(19192, 19193, 768, Duration.ofSeconds(90));
-            bootstrap = broker.bootstrap();
+            client = KafkaClientConfig.of(broker.bootstrap(), null, a.strings("--kafka-property"));
+        } else {
+            client = KafkaClientConfig.fromArgs(a);
         }
+        String bootstrap = client.bootstrap();
         ObjectNode out = new ObjectMapper().createObjectNode();
         try {
             out.put("records", n);
             out.put("dataset", data.name());
             // Warm-up pass (JIT, broker page cache, client metadata) so that the first measured
             // encoding is not penalised for going first.
-            run(bootstrap, data, Math.max(1, n / 5), Encoding.RAW, new ObjectMapper().createObjectNode());
+            run(client, data, Math.max(1, n / 5), Encoding.RAW, new ObjectMapper().createObjectNode());
             for (Encoding e : new Encoding[] {Encoding.PNG, Encoding.RAW}) {
-                run(bootstrap, data, n, e, out);
+                run(client, data, n, e, out);
             }
             double rawDecode = out.get("decode_records_per_s_raw").asDouble();
             out.put("decode_records_per_s", rawDecode);
@@ -100,11 +105,10 @@ public final class KafkaBenchmark {
         }
     }
 
-    private static void run(String bootstrap, ImageDataset data, int n, Encoding enc, ObjectNode out) throws Exception {
+    private static void run(KafkaClientConfig client, ImageDataset data, int n, Encoding enc, ObjectNode out) throws Exception {
         String suffix = enc.name().toLowerCase(Locale.ROOT);
         String topic = "bench-" + suffix + "-" + UUID.randomUUID().toString().substring(0, 8);
-        Properties common = new Properties();
-        common.put("bootstrap.servers", bootstrap);
+        Properties common = client.toProperties();
         try (Admin admin = Admin.create(common)) {
             Topics.ensure(admin, topic, 1, Map.of(), Duration.ofSeconds(30));
         }

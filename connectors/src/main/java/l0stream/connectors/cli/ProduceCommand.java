@@ -8,6 +8,7 @@ import l0stream.connectors.dataset.ImageDataset;
 import l0stream.connectors.dataset.ReplayProducer;
 import l0stream.connectors.dataset.SyntheticImages;
 import l0stream.connectors.image.ImageEncoder.Encoding;
+import l0stream.connectors.kafka.KafkaClientConfig;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -35,7 +36,7 @@ public final class ProduceCommand {
             System.out.print(USAGE);
             return;
         }
-        Args a = Args.parse(argv, List.of("--bootstrap", "--topic", "--dataset", "--split", "--records", "--rate",
+        Args a = Args.parse(argv, List.of("--bootstrap", "--kafka-config", "--kafka-property", "--topic", "--dataset", "--split", "--records", "--rate",
                 "--partitions", "--scenario", "--switch-at", "--encoding", "--data-dir", "--seed"), List.of());
         String datasetName = a.string("--dataset", "fashion-mnist");
         FashionMnist.Split split = FashionMnist.Split.parse(a.string("--split", "train"), "--split");
@@ -54,8 +55,7 @@ public final class ProduceCommand {
             throw new IllegalArgumentException("Invalid value " + datasetName + " for --dataset: expected fashion-mnist, synthetic or folder");
         }
         long records = a.longValue("--records", data.count(), 1);
-        Properties client = new Properties();
-        client.put("bootstrap.servers", a.string("--bootstrap", "127.0.0.1:9092"));
+        Properties client = KafkaClientConfig.fromArgs(a).toProperties();
         ReplayProducer.Options o = new ReplayProducer.Options(client, a.string("--topic", "images"),
                 a.intValue("--partitions", 1, 1), records, a.doubleValue("--rate", 0, 0),
                 DriftScenario.parse(a.string("--scenario", "stationary"), "--scenario"),

@@ -37,7 +37,13 @@ public final class LocalKafkaBroker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalKafkaBroker.class);
 
     /** Where and how to run it. */
-    public record Settings(Path dataDir, int port, int controllerPort, int heapMb, Path classpathFile) {
+    public record Settings(Path dataDir, int port, int controllerPort, int heapMb, Path classpathFile, boolean secure) {
+
+        /** A plaintext broker. */
+        public Settings(Path dataDir, int port, int controllerPort, int heapMb, Path classpathFile) {
+            this(dataDir, port, controllerPort, heapMb, classpathFile, false);
+        }
+
         public Settings {
             checkPort(port, "port");
             checkPort(controllerPort, "controller-port");
@@ -56,6 +62,28 @@ public final class LocalKafkaBroker implements AutoCloseable {
         /** Defaults: data under {@code $L0STREAM_HOME/var/kafka}, port 9092, controller 9093. */
         public static Settings defaults() {
             return new Settings(home().resolve("var/kafka"), 9092, 9093, 512, defaultClasspathFile());
+        }
+
+        /**
+         * The secure broker's defaults: SASL_SSL (SCRAM-SHA-512) on 9094, controller 9095, data and
+         * TLS material under {@code var/kafka-secure}, so it can run beside the plaintext one.
+         */
+        public static Settings secureDefaults() {
+            return new Settings(home().resolve("var/kafka-secure"), 9094, 9095, 512, defaultClasspathFile(), true);
+        }
+
+        public Path securityDir() {
+            return dataDir.resolve("security");
+        }
+
+        /** Where a secure broker writes the client properties to use with {@code --kafka-config}. */
+        public Path clientPropertiesFile() {
+            return dataDir.resolve("client.properties");
+        }
+
+        /** What a client of this broker needs (for a secure one: SASL_SSL as user {@code l0stream}). */
+        public KafkaClientConfig clientConfig() {
+            return secure ? BrokerSecurity.ensure(securityDir()).clientConfig(bootstrap()) : KafkaClientConfig.plaintext(bootstrap());
         }
 
         private static void checkPort(int p, String field) {
@@ -79,13 +107,18 @@ public final class LocalKafkaBroker implements AutoCloseable {
      * that {@link #close} deletes.
      */
     public static LocalKafkaBroker startTemporary(int port, int controllerPort, int heapMb, Duration timeout) {
+        return startTemporary(port, controllerPort, heapMb, false, timeout);
+    }
+
+    /** As above; {@code secure}: SASL_SSL only, with its own CA and SCRAM users (see {@link BrokerSecurity}). */
+    public static LocalKafkaBroker startTemporary(int port, int controllerPort, int heapMb, boolean secure, Duration timeout) {
         Path dir;
         try {
             dir = Files.createTempDirectory("l0stream-kafka-");
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot create a temporary broker directory", e);
         }
-        LocalKafkaBroker b = start(new Settings(dir, port, controllerPort, heapMb, defaultClasspathFile()), timeout);
+        LocalKafkaBroker b = start(new Settings(dir, port, controllerPort, heapMb, defaultClasspathFile(), secure), timeout);
         b.deleteDataOnClose = true;
         return b;
     }
@@ -161,10 +194,14 @@ public final class LocalKafkaBroker implements AutoCloseable {
         }
     }
 
-    /** Whether a broker answers a metadata request at {@code bootstrap}. */
+    /** Whether a plaintext broker answers a metadata request at {@code bootstrap}. */
     public static boolean answers(String bootstrap, Duration timeout) {
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        return answers(KafkaClientConfig.plaintext(bootstrap), timeout);
+    }
+
+    /** Whether a broker answers a metadata request from a client configured as {@code client}. */
+    public static boolean answers(KafkaClientConfig client, Duration timeout) {
+        Properties p = client.toProperties();
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
         try (Admin admin = Admin.create(p)) {
@@ -174,6 +211,20 @@ public final class LocalKafkaBroker implements AutoCloseable {
         } catch (Exception e) {
             return false;
         }
+    }
+
+    /** What a client of this broker needs to connect (bootstrap, and for a secure one SASL_SSL). */
+    public KafkaClientConfig clientConfig() {
+        return settings.clientConfig();
+    }
+
+    public Path dataDir() {
+        return settings.dataDir();
+    }
+
+    /** The secure broker's TLS/SASL material; null for a plaintext broker. */
+    public BrokerSecurity security() {
+        return settings.secure() ? BrokerSecurity.ensure(settings.securityDir()) : null;
     }
 
     public String bootstrap() {
@@ -214,10 +265,18 @@ public final class LocalKafkaBroker implements AutoCloseable {
             Files.createDirectories(s.dataDir());
             String classpath = readClasspath(s.classpathFile());
             Path props = s.dataDir().resolve("server.properties");
-            Files.writeString(props, serverProperties(s));
+            BrokerSecurity security = s.secure() ? BrokerSecurity.ensure(s.securityDir()) : null;
+            // owner-only: a secure broker's server.properties holds its keystore and SCRAM passwords
+            Files.deleteIfExists(props);
+            Files.createFile(props, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(props, serverProperties(s, security));
+            if (security != null) {
+                security.writeClientProperties(s.clientPropertiesFile(), s.bootstrap());
+            }
             Path logs = s.dataDir().resolve("logs");
             if (!Files.exists(logs.resolve("meta.properties"))) {
-                format(s, classpath, props);
+                format(s, classpath, props, security);
             }
             List<String> cmd = java(s, classpath);
             cmd.add("kafka.Kafka");
@@ -233,12 +292,15 @@ public final class LocalKafkaBroker implements AutoCloseable {
         }
     }
 
-    private static void format(Settings s, String classpath, Path props) throws IOException {
+    private static void format(Settings s, String classpath, Path props, BrokerSecurity security) throws IOException {
         byte[] id = new byte[16];
         new SecureRandom().nextBytes(id);
         String clusterId = Base64.getUrlEncoder().withoutPadding().encodeToString(id);
         List<String> cmd = java(s, classpath);
         cmd.addAll(List.of("kafka.tools.StorageTool", "format", "-t", clusterId, "-c", props.toString()));
+        if (security != null) {
+            cmd.addAll(security.scramFormatArgs()); // SCRAM users exist before the broker first listens
+        }
         Path log = s.dataDir().resolve("format.log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
@@ -266,18 +328,21 @@ public final class LocalKafkaBroker implements AutoCloseable {
         return cmd;
     }
 
-    static String serverProperties(Settings s) {
+    static String serverProperties(Settings s, BrokerSecurity security) {
         String data = s.dataDir().resolve("logs").toAbsolutePath().toString();
-        return String.join("\n",
+        // A secure broker has no plaintext client listener at all: SASL_SSL for clients and between
+        // brokers; only the KRaft controller listener stays plaintext, bound to loopback.
+        String l = s.secure() ? "SASL_SSL" : "PLAINTEXT";
+        List<String> lines = new ArrayList<>(List.of(
                 "# Written by l0stream; single-node KRaft (broker + controller) on loopback.",
                 "process.roles=broker,controller",
                 "node.id=1",
                 "controller.quorum.voters=1@127.0.0.1:" + s.controllerPort(),
-                "listeners=PLAINTEXT://127.0.0.1:" + s.port() + ",CONTROLLER://127.0.0.1:" + s.controllerPort(),
-                "advertised.listeners=PLAINTEXT://127.0.0.1:" + s.port(),
+                "listeners=" + l + "://127.0.0.1:" + s.port() + ",CONTROLLER://127.0.0.1:" + s.controllerPort(),
+                "advertised.listeners=" + l + "://127.0.0.1:" + s.port(),
                 "controller.listener.names=CONTROLLER",
-                "inter.broker.listener.name=PLAINTEXT",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "inter.broker.listener.name=" + l,
+                "listener.security.protocol.map=" + l + ":" + l + ",CONTROLLER:PLAINTEXT",
                 "log.dirs=" + data,
                 "num.partitions=1",
                 "auto.create.topics.enable=false",
@@ -294,8 +359,12 @@ public final class LocalKafkaBroker implements AutoCloseable {
                 // Snapshot chunks are ≤ 1 MiB by default; leave room for larger configured chunks.
                 "message.max.bytes=10485760",
                 "replica.fetch.max.bytes=10485760",
-                "log.segment.bytes=67108864",
-                "");
+                "log.segment.bytes=67108864"));
+        if (security != null) {
+            lines.addAll(security.serverProperties());
+        }
+        lines.add("");
+        return String.join("\n", lines);
     }
 
     private static void awaitReady(Settings s, Process p, Duration timeout) {
@@ -306,7 +375,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
                         + " during start-up; last lines of " + s.dataDir().resolve("broker.log") + ":\n"
                         + tail(s.dataDir().resolve("broker.log"), 30));
             }
-            if (answers(s.bootstrap(), Duration.ofSeconds(2))) {
+            if (answers(s.clientConfig(), Duration.ofSeconds(2))) {
                 LOG.info("Kafka broker ready on {}", s.bootstrap());
                 return;
             }

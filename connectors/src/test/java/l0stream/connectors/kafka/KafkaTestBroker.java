@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
@@ -59,9 +60,7 @@ public final class KafkaTestBroker implements BeforeAllCallback {
                 throw new UncheckedIOException(e);
             }
         }
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        admin = Admin.create(p);
+        admin = Admin.create(clientConfig().toProperties());
     }
 
     public static String bootstrap() {
@@ -82,9 +81,18 @@ public final class KafkaTestBroker implements BeforeAllCallback {
         return name;
     }
 
+    /**
+     * The client settings every helper here starts from: the broker's bootstrap, plus the client
+     * properties file named by {@code L0STREAM_KAFKA_CONFIG} when the suite runs against an
+     * external secured broker ({@code L0STREAM_BOOTSTRAP}).
+     */
+    public static KafkaClientConfig clientConfig() {
+        String file = System.getenv("L0STREAM_KAFKA_CONFIG");
+        return KafkaClientConfig.of(bootstrap(), file == null || file.isBlank() ? null : java.nio.file.Path.of(file), List.of());
+    }
+
     public static Properties producerProps() {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        Properties p = clientConfig().toProperties();
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -93,8 +101,7 @@ public final class KafkaTestBroker implements BeforeAllCallback {
     }
 
     public static Properties consumerProps(String group) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        Properties p = clientConfig().toProperties();
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

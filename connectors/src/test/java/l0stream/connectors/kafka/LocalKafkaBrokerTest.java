@@ -50,7 +50,7 @@ class LocalKafkaBrokerTest {
     @Test
     void testServerPropertiesAreSizedForTransactionsAndSnapshots() {
         String p = LocalKafkaBroker.serverProperties(new LocalKafkaBroker.Settings(Path.of("/tmp/x"), 19092, 19093, 512,
-                Path.of("cp.txt")));
+                Path.of("cp.txt")), null);
         assertTrue(p.contains("listeners=PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"));
         assertTrue(p.contains("transaction.state.log.replication.factor=1"));
         assertTrue(p.contains("transaction.max.timeout.ms=3600000"));

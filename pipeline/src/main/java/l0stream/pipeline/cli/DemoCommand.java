@@ -68,7 +68,7 @@ public final class DemoCommand {
                     ownArgs.add(argv[++i]);
                 }
             } else if (argv[i].startsWith("--") && i + 1 < argv.length) {
-                jobKeys.put(argv[i].substring(2), argv[++i]);
+                PipelineOption.put(jobKeys, argv[i].substring(2), argv[++i]);
             } else {
                 throw new IllegalArgumentException("Unknown argument " + argv[i] + " (see --help)");
             }
@@ -85,7 +85,7 @@ public final class DemoCommand {
         jobKeys.putIfAbsent("snapshot-topic", "demo-" + run + "-snapshots");
         jobKeys.putIfAbsent("model-id", "demo");
         jobKeys.putIfAbsent("transactional-id-prefix", "l0stream-demo-" + run);
-        if (!jobKeys.containsKey("bootstrap")) {
+        if (!jobKeys.containsKey("bootstrap") && !jobKeys.containsKey("kafka-config")) {
             LocalKafkaBroker.Settings s = LocalKafkaBroker.Settings.defaults();
             if (!LocalKafkaBroker.answers(s.bootstrap(), Duration.ofSeconds(2))) {
                 say(json, "demo: starting the local Kafka broker on " + s.bootstrap() + " (data in " + s.dataDir() + ")");
@@ -119,8 +119,7 @@ public final class DemoCommand {
         say(json, "demo: job " + job.getJobID() + " running on an embedded Flink MiniCluster (web UI http://localhost:8081,"
                 + " Prometheus metrics http://localhost:9249)");
 
-        Properties client = new Properties();
-        client.put("bootstrap.servers", cfg.bootstrap());
+        Properties client = cfg.kafka().toProperties();
         ReplayProducer producer = new ReplayProducer();
         ReplayProducer.Options po = new ReplayProducer.Options(client, cfg.inputTopic(), cfg.inputPartitions(), records,
                 a.doubleValue("--rate", 0, 0), DriftScenario.parse(a.string("--scenario", "stationary"), "--scenario"),
@@ -161,8 +160,7 @@ public final class DemoCommand {
 
     private static void report(PipelineConfig cfg, boolean json, double seconds) throws Exception {
         TrainingProgress p = TrainingProgress.latest();
-        Properties c = new Properties();
-        c.put("bootstrap.servers", cfg.bootstrap());
+        Properties c = cfg.kafka().toProperties();
         List<VerifiedSnapshot> snaps;
         // read back as serving would: only snapshots signed by this run's key count
         SnapshotTrust trust = cfg.signingKey().isEmpty() ? SnapshotTrust.of(List.of(), true)

@@ -56,7 +56,8 @@ public final class PipelineBenchmark {
     private PipelineBenchmark() {}
 
     public static void main(String[] argv) throws Exception {
-        Args a = Args.parse(argv, List.of("--records", "--batch", "--bootstrap"), List.of("--json"));
+        Args a = Args.parse(argv, List.of("--records", "--batch", "--bootstrap", "--kafka-config", "--kafka-property"),
+                List.of("--json"));
         int n = a.intValue("--records", 12_800, 64);
         int batch = a.intValue("--batch", 64, 1);
         Path dir = Path.of(FashionMnist.DEFAULT_DIR);
@@ -64,13 +65,21 @@ public final class PipelineBenchmark {
                 ? FashionMnist.load(dir, FashionMnist.Split.TRAIN) : SyntheticImages.generate(60_000, 1);
         String bootstrap = a.string("--bootstrap", null);
         LocalKafkaBroker broker = null;
-        if (bootstrap == null) {
+        if (bootstrap == null && a.string("--kafka-config", null) == null) {
             broker = LocalKafkaBroker.startTemporary(19292, 19293, 768, Duration.ofSeconds(90));
             bootstrap = broker.bootstrap();
         }
         String run = UUID.randomUUID().toString().substring(0, 8);
         Map<String, String> keys = new HashMap<>();
-        keys.put("bootstrap", bootstrap);
+        if (bootstrap != null) {
+            keys.put("bootstrap", bootstrap);
+        }
+        if (a.string("--kafka-config", null) != null) {
+            keys.put("kafka-config", a.string("--kafka-config", null));
+        }
+        if (!a.strings("--kafka-property").isEmpty()) {
+            keys.put("kafka-property", String.join("\n", a.strings("--kafka-property")));
+        }
         keys.put("input-topic", "bench-" + run + "-images");
         keys.put("snapshot-topic", "bench-" + run + "-snapshots");
         keys.put("model-id", "bench-" + run);
@@ -147,8 +156,7 @@ public final class PipelineBenchmark {
     }
 
     private static void produce(PipelineConfig cfg, ImageDataset data, int n) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", cfg.bootstrap());
+        Properties p = cfg.kafka().toProperties();
         p.put("key.serializer", ByteArraySerializer.class.getName());
         p.put("value.serializer", ByteArraySerializer.class.getName());
         p.put("linger.ms", "5");
@@ -191,8 +199,7 @@ public final class PipelineBenchmark {
     }
 
     private static void watchSnapshots(PipelineConfig cfg, List<Double> latencies, AtomicBoolean stop) {
-        Properties c = new Properties();
-        c.put("bootstrap.servers", cfg.bootstrap());
+        Properties c = cfg.kafka().toProperties();
         c.put("isolation.level", "read_committed");
         c.put("key.deserializer", ByteArrayDeserializer.class.getName());
         c.put("value.deserializer", ByteArrayDeserializer.class.getName());

@@ -34,7 +34,7 @@ public final class TrainCommand {
             if (a.equals("--target")) {
                 target = argv[++i];
             } else {
-                keys.put(a.substring(2), argv[++i]);
+                PipelineOption.put(keys, a.substring(2), argv[++i]);
             }
         }
         if (!target.equals("embedded")) {
