@@ -1,0 +1,113 @@
+package l0stream.pipeline.experiment;
+
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.CombinedDomainXYPlot;
+import org.jfree.chart.plot.ValueMarker;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.ui.RectangleAnchor;
+import org.jfree.chart.ui.TextAnchor;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** PNG charts of experiment results, drawn with JFreeChart (headless). */
+public final class ExperimentCharts {
+
+    public static final int WIDTH = 960;
+    public static final int HEIGHT = 640;
+
+    static {
+        System.setProperty("java.awt.headless", "true");
+    }
+
+    /** One fixed, readable colour per method, so every chart reads the same. */
+    private static final Map<String, Color> METHOD_COLORS = Map.of("dense", Color.BLACK, "L0-HC", new Color(0x1f77b4),
+            "Dep-L0 forward", new Color(0xd62728), "Dep-L0 backward", new Color(0x2ca02c));
+
+    private ExperimentCharts() {}
+
+    /** Test accuracy against FLOPs reduction, one curve per method (points sorted by FLOPs reduction). */
+    public static void accuracyVsFlops(List<RunResult> runs, String title, Path png) throws IOException {
+        Map<String, XYSeries> series = new LinkedHashMap<>();
+        runs.stream().sorted(Comparator.comparingDouble(RunResult::flopsReduction)).forEach(r ->
+                series.computeIfAbsent(r.arm().method(), m -> new XYSeries(m, false, true))
+                        .add(r.flopsReduction() * 100, r.testAccuracy() * 100));
+        XYSeriesCollection data = new XYSeriesCollection();
+        series.values().forEach(data::addSeries);
+        NumberAxis x = new NumberAxis("FLOPs reduction of the compact network (%)");
+        NumberAxis y = new NumberAxis("test accuracy (%)");
+        y.setAutoRangeIncludesZero(false);
+        XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
+        for (int i = 0; i < data.getSeriesCount(); i++) {
+            r.setSeriesStroke(i, new BasicStroke(2f));
+            r.setSeriesPaint(i, METHOD_COLORS.getOrDefault(data.getSeriesKey(i).toString(), Color.GRAY));
+        }
+        XYPlot plot = new XYPlot(data, x, y, r);
+        style(plot);
+        save(new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true), png);
+    }
+
+    /**
+     * Sparsity drift: open-channel ratio per gated layer (top) and windowed prequential accuracy
+     * (bottom) over the records of each run, with the drift point marked.
+     */
+    public static void drift(List<RunResult> runs, long switchAt, String title, Path png) throws IOException {
+        XYSeriesCollection open = new XYSeriesCollection();
+        XYSeriesCollection acc = new XYSeriesCollection();
+        for (RunResult run : runs) {
+            int layers = run.widths().length;
+            for (int l = 0; l < layers; l++) {
+                XYSeries s = new XYSeries(run.arm().method() + " layer " + (l + 1) + " (of " + run.widths()[l] + ")");
+                for (RunResult.TracePoint p : run.trace()) {
+                    s.add(p.records(), p.openChannels()[l] / (double) run.widths()[l]);
+                }
+                open.addSeries(s);
+            }
+            XYSeries a = new XYSeries(run.arm().method() + " accuracy");
+            for (RunResult.TracePoint p : run.trace()) {
+                a.add(p.records(), p.windowAccuracy());
+            }
+            acc.addSeries(a);
+        }
+        NumberAxis records = new NumberAxis("records streamed");
+        CombinedDomainXYPlot plot = new CombinedDomainXYPlot(records);
+        XYPlot top = new XYPlot(open, null, new NumberAxis("open channels / width"), new XYLineAndShapeRenderer(true, false));
+        NumberAxis accAxis = new NumberAxis("prequential accuracy (window)");
+        accAxis.setRange(0, 1);
+        XYPlot bottom = new XYPlot(acc, null, accAxis, new XYLineAndShapeRenderer(true, false));
+        for (XYPlot p : new XYPlot[] {top, bottom}) {
+            style(p);
+            ValueMarker m = new ValueMarker(switchAt, Color.RED, new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER,
+                    1f, new float[] {6f, 4f}, 0f));
+            m.setLabel("classes 5–9 arrive");
+            m.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
+            m.setLabelTextAnchor(TextAnchor.TOP_LEFT);
+            p.addDomainMarker(m);
+        }
+        plot.add(top, 3);
+        plot.add(bottom, 2);
+        save(new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true), png);
+    }
+
+    private static void style(XYPlot p) {
+        p.setBackgroundPaint(Color.WHITE);
+        p.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        p.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    }
+
+    private static void save(JFreeChart chart, Path png) throws IOException {
+        chart.setBackgroundPaint(Color.WHITE);
+        ChartUtils.saveChartAsPNG(png.toFile(), chart, WIDTH, HEIGHT);
+    }
+}

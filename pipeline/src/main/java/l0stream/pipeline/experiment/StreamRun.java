@@ -1,0 +1,113 @@
+package l0stream.pipeline.experiment;
+
+import l0stream.connectors.dataset.DriftScenario;
+import l0stream.connectors.dataset.ImageDataset;
+import l0stream.model.DeviceChoice;
+import l0stream.model.ModelConfig;
+import l0stream.model.nn.CompactNetwork;
+import l0stream.model.nn.NetworkCost;
+import l0stream.model.train.Batch;
+import l0stream.model.train.L0Trainer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Trains one arm over one deterministic stream, prequentially: every micro-batch is first scored
+ * by the current model (deterministic gates), then trained on — what the Flink job does, here
+ * in-process so that a sweep of many arms fits in minutes. The same {@code streamSeed} gives every
+ * arm the same examples in the same order; the model seed is separate.
+ */
+public final class StreamRun {
+
+    /** How a run is set up apart from its arm. */
+    public record Settings(String network, long records, int batch, double weightLr, double gateLr, DriftScenario scenario,
+                           long switchAt, long traceEvery, DeviceChoice device) {}
+
+    private StreamRun() {}
+
+    public static RunResult run(ExperimentArm arm, long seed, ImageDataset train, ImageDataset test, Settings s,
+                                Consumer<String> progress) {
+        ModelConfig cfg = ModelConfig.builder().setNetwork(s.network()).setGates(arm.gates()).optLambda(arm.lambda())
+                .optWeightLr(s.weightLr()).optGateLr(s.gateLr()).optSeed(seed).optDevice(s.device()).build();
+        DriftScenario.Stream stream = new DriftScenario.Stream(s.scenario(), train, s.switchAt(), seed * 7919 + 1);
+        long start = System.nanoTime();
+        List<RunResult.TracePoint> trace = new ArrayList<>();
+        try (L0Trainer t = L0Trainer.create(cfg)) {
+            int imageSize = train.imageBytes();
+            long seen = 0;
+            long correct = 0;
+            long windowSeen = 0;
+            long windowCorrect = 0;
+            long nextTrace = s.traceEvery();
+            while (seen < s.records()) {
+                int n = (int) Math.min(s.batch(), s.records() - seen);
+                float[] x = new float[n * imageSize];
+                int[] y = new int[n];
+                for (int i = 0; i < n; i++) {
+                    DriftScenario.Example e = stream.next();
+                    toFloats(e.pixels(), train, x, i * imageSize);
+                    y[i] = e.label();
+                }
+                Batch b = new Batch(x, y);
+                int[] predicted = t.evaluate(b);
+                for (int i = 0; i < n; i++) {
+                    if (predicted[i] == y[i]) {
+                        correct++;
+                        windowCorrect++;
+                    }
+                }
+                t.train(b);
+                seen += n;
+                windowSeen += n;
+                if (seen >= nextTrace || seen == s.records()) {
+                    trace.add(new RunResult.TracePoint(seen, windowCorrect / (double) windowSeen, t.network().openChannels()));
+                    windowSeen = 0;
+                    windowCorrect = 0;
+                    nextTrace += s.traceEvery();
+                    progress.accept(String.format(java.util.Locale.ROOT, "  %s seed %d: %,d/%,d records, window accuracy %.3f, open %s",
+                            arm.label(), seed, seen, s.records(), trace.get(trace.size() - 1).windowAccuracy(),
+                            java.util.Arrays.toString(t.network().openChannels())));
+                }
+            }
+            double testAccuracy = test == null ? Double.NaN : testAccuracy(t, test);
+            CompactNetwork compact = t.compact();
+            NetworkCost dense = NetworkCost.of(t.network().architecture());
+            NetworkCost small = compact.cost();
+            return new RunResult(arm, seed, seen, correct / (double) seen, testAccuracy, 1 - small.flops() / dense.flops(),
+                    1 - small.params() / dense.params(), t.network().openChannels(), t.network().architecture().gatedWidths(),
+                    (System.nanoTime() - start) / 1e9, trace);
+        }
+    }
+
+    static double testAccuracy(L0Trainer t, ImageDataset test) {
+        int imageSize = test.imageBytes();
+        long correct = 0;
+        for (int from = 0; from < test.count(); from += 1000) {
+            int n = Math.min(1000, test.count() - from);
+            float[] x = new float[n * imageSize];
+            int[] y = new int[n];
+            for (int i = 0; i < n; i++) {
+                toFloats(test.image(from + i), test, x, i * imageSize);
+                y[i] = test.labels()[from + i];
+            }
+            int[] p = t.evaluate(new Batch(x, y));
+            for (int i = 0; i < n; i++) {
+                correct += p[i] == y[i] ? 1 : 0;
+            }
+        }
+        return correct / (double) test.count();
+    }
+
+    /** H×W×C bytes → C×H×W floats in [0, 1], as the job's decoder does. */
+    static void toFloats(byte[] px, ImageDataset d, float[] out, int offset) {
+        int hw = d.height() * d.width();
+        int c = d.channels();
+        for (int i = 0; i < hw; i++) {
+            for (int ch = 0; ch < c; ch++) {
+                out[offset + ch * hw + i] = (px[i * c + ch] & 0xff) * (1f / 255f);
+            }
+        }
+    }
+}

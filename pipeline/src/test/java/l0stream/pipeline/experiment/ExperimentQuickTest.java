@@ -1,0 +1,82 @@
+package l0stream.pipeline.experiment;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import l0stream.connectors.cli.Args;
+import l0stream.connectors.dataset.FashionMnist;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import javax.imageio.ImageIO;
+
+/**
+ * {@code experiment compare --quick} and {@code experiment drift --quick} end to end: every arm
+ * runs, the CSV, JSON and PNG outputs are written and well-formed. This asserts the experiment's
+ * plumbing, not its scientific outcome (a few thousand records settle nothing).
+ */
+class ExperimentQuickTest {
+
+    @TempDir
+    Path out;
+
+    private static String dataset() {
+        return FashionMnist.available(Path.of(FashionMnist.DEFAULT_DIR), FashionMnist.Split.TEST) ? "fashion-mnist" : "synthetic";
+    }
+
+    private static Args args(String... a) {
+        List<String> opts = new ArrayList<>(List.of("--dataset", "--out", "--lambdas", "--lambda", "--records", "--trace-every"));
+        return Args.parse(a, opts, List.of("--quick", "--json"));
+    }
+
+    @Test
+    void testCompareQuick() throws Exception {
+        ObjectNode r = ExperimentCommand.compare(args("--quick", "--dataset", dataset(), "--out", out.toString()));
+        JsonNode runs = r.get("runs");
+        assertEquals(7, runs.size(), "dense + 3 gated methods x 2 lambdas");
+        for (JsonNode run : runs) {
+            assertEquals(3000, run.get("records").asLong());
+            double acc = run.get("test_accuracy").asDouble();
+            assertTrue(acc > 0.1 && acc <= 1.0, "better than chance after 3,000 records: " + run);
+            assertTrue(run.get("flops_reduction").asDouble() >= 0, run.toString());
+            assertEquals(3, run.get("open_channels").asText().split(" ").length);
+        }
+        assertEquals(0.0, runs.get(0).get("flops_reduction").asDouble(), "dense prunes nothing");
+        assertTrue(r.get("summary").has("dense_test_accuracy"));
+        List<String> csv = Files.readAllLines(out.resolve("runs.csv"));
+        assertEquals(8, csv.size(), "header + one line per run");
+        assertTrue(csv.get(0).startsWith("method,lambda,seed,records,prequential_accuracy,test_accuracy,flops_reduction"));
+        assertPng(out.resolve("accuracy-vs-flops.png"));
+        assertTrue(Files.size(out.resolve("summary.json")) > 100);
+    }
+
+    @Test
+    void testDriftQuick() throws Exception {
+        ObjectNode r = ExperimentCommand.drift(args("--quick", "--dataset", dataset(), "--out", out.toString()));
+        assertEquals(2000, r.get("switch_at").asLong());
+        assertEquals(2, r.get("runs").size(), "Dep-L0 forward and L0-HC");
+        for (JsonNode run : r.get("runs")) {
+            assertEquals(16, run.get("trace").size(), "a point every 250 of 4,000 records");
+            assertTrue(!run.get("open_before_switch").asText().isEmpty());
+        }
+        assertPng(out.resolve("drift.png"));
+        assertEquals(1 + 2 * 16, Files.readAllLines(out.resolve("trace.csv")).size());
+    }
+
+    private static void assertPng(Path p) throws Exception {
+        BufferedImage img = ImageIO.read(p.toFile());
+        assertTrue(img != null, p + " decodes as an image");
+        assertEquals(ExperimentCharts.WIDTH, img.getWidth());
+        assertEquals(ExperimentCharts.HEIGHT, img.getHeight());
+    }
+}
