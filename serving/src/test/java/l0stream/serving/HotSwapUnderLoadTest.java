@@ -64,7 +64,7 @@ class HotSwapUnderLoadTest {
              KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp)) {
             producer.initTransactions();
             SnapshotFixtures.publish(producer, topic, 1, artifacts.get(0), false);
-            awaitLatest(catalog, 1);
+            SnapshotFixtures.awaitLatest(catalog, 1);
 
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
             URI predict = URI.create("http://127.0.0.1:" + server.port() + "/v1/predict");
@@ -104,7 +104,7 @@ class HotSwapUnderLoadTest {
             for (int v = 2; v <= VERSIONS; v++) {
                 long before = ok.get();
                 SnapshotFixtures.publish(producer, topic, v, artifacts.get(v - 1), false);
-                awaitLatest(catalog, v);
+                SnapshotFixtures.awaitLatest(catalog, v);
                 // let some requests run on the new pair before the next swap
                 long until = System.currentTimeMillis() + 10_000;
                 while (ok.get() < before + 50 && System.currentTimeMillis() < until) {
@@ -124,17 +124,5 @@ class HotSwapUnderLoadTest {
             assertEquals(2, left.size(), "older versions retired");
             assertEquals(VERSIONS, left.get(1).version());
         }
-    }
-
-    private static void awaitLatest(ModelCatalog catalog, long version) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (System.currentTimeMillis() < deadline) {
-            List<LoadedModel> l = catalog.loaded();
-            if (!l.isEmpty() && l.get(l.size() - 1).version() == version) {
-                return;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("snapshot v" + version + " not loaded within 60 s");
     }
 }

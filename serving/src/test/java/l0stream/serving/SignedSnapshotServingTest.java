@@ -50,14 +50,14 @@ class SignedSnapshotServingTest {
              KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp)) {
             producer.initTransactions();
             SnapshotFixtures.publish(producer, topic, 1, artifact, false);
-            awaitLatest(catalog, 1);
+            SnapshotFixtures.awaitLatest(catalog, 1);
 
             SnapshotFixtures.publish(producer, topic, 2, artifact, false, null);            // unsigned
             SnapshotFixtures.publish(producer, topic, 3, artifact, false, stranger);        // another key
             publishWithEditedManifest(producer, topic, 4, artifact);                        // changed after signing
             SnapshotFixtures.publish(producer, topic, 5, artifact, true);                   // artifact ≠ signed hash
             SnapshotFixtures.publish(producer, topic, 6, artifact, false);                  // good again
-            awaitLatest(catalog, 6);
+            SnapshotFixtures.awaitLatest(catalog, 6);
 
             List<Long> versions = catalog.loaded().stream().map(LoadedModel::version).toList();
             assertEquals(List.of(1L, 6L), versions, "only the trusted, intact snapshots were loaded");
@@ -88,17 +88,5 @@ class SignedSnapshotServingTest {
         }
         p.commitTransaction();
         sends.flush();
-    }
-
-    private static void awaitLatest(ModelCatalog catalog, long version) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (System.currentTimeMillis() < deadline) {
-            List<LoadedModel> l = catalog.loaded();
-            if (!l.isEmpty() && l.get(l.size() - 1).version() == version) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("snapshot v" + version + " not loaded within 60 s; loaded " + catalog.loaded().size());
     }
 }

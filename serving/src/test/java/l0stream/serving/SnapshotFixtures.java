@@ -75,4 +75,17 @@ final class SnapshotFixtures {
         p.commitTransaction();
         sends.flush();
     }
+
+    /** Waits until {@code version} is the newest loaded version of {@code catalog} (60 s at most). */
+    static void awaitLatest(ModelCatalog catalog, long version) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (System.currentTimeMillis() < deadline) {
+            List<LoadedModel> l = catalog.loaded();
+            if (!l.isEmpty() && l.get(l.size() - 1).version() == version) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("snapshot v" + version + " not loaded within 60 s; loaded " + catalog.loaded().size());
+    }
 }

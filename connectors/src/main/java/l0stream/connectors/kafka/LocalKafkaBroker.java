@@ -1,5 +1,7 @@
 package l0stream.connectors.kafka;
 
+import l0stream.connectors.cli.Workspace;
+
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
@@ -405,8 +407,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
     }
 
     static Path home() {
-        String h = System.getProperty("l0stream.home", System.getenv("L0STREAM_HOME"));
-        return Paths.get(h == null ? "." : h).toAbsolutePath().normalize();
+        return Workspace.home();
     }
 
     static Path defaultClasspathFile() {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import l0stream.connectors.cli.Args;
 import l0stream.connectors.cli.KeysCommand;
+import l0stream.connectors.cli.Workspace;
 import l0stream.connectors.trust.SnapshotKeys;
 import l0stream.connectors.trust.SnapshotTrust;
 import l0stream.connectors.dataset.DriftScenario;
@@ -77,8 +78,7 @@ public final class DemoCommand {
         boolean json = a.flag("--json");
         long duration = a.longValue("--duration", 0, 0);
         long records = a.longValue("--records", duration > 0 ? Long.MAX_VALUE / 4 : 30_000, 1);
-        Path home = Path.of(System.getProperty("l0stream.home", System.getenv().getOrDefault("L0STREAM_HOME", ".")));
-        Path var = home.resolve("var").toAbsolutePath();
+        Path var = Workspace.var();
 
         String run = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         jobKeys.putIfAbsent("input-topic", "demo-" + run + "-images");

@@ -1,13 +1,13 @@
 package l0stream.pipeline.cli;
 
 import l0stream.connectors.cli.KeysCommand;
+import l0stream.connectors.cli.Workspace;
 import l0stream.pipeline.L0StreamJob;
 import l0stream.pipeline.PipelineConfig;
 import l0stream.pipeline.PipelineOption;
 
 import org.apache.flink.core.execution.JobClient;
 
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -46,8 +46,7 @@ public final class TrainCommand {
         }
         PipelineConfig cfg = PipelineConfig.from(keys);
         L0StreamJob.ensureTopics(cfg);
-        Path var = Path.of(System.getProperty("l0stream.home", System.getenv().getOrDefault("L0STREAM_HOME", "."))).resolve("var");
-        JobClient job = JobRunner.startEmbedded(cfg, var.toAbsolutePath(), "l0stream-" + cfg.modelId());
+        JobClient job = JobRunner.startEmbedded(cfg, Workspace.var(), "l0stream-" + cfg.modelId());
         System.err.println("train: job " + job.getJobID() + " reading " + cfg.inputTopic() + ", publishing to "
                 + cfg.snapshotTopic() + " (web UI http://localhost:8081, metrics http://localhost:9249); Ctrl-C stops it");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> job.cancel().join()));
