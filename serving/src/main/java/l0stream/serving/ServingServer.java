@@ -104,6 +104,13 @@ public final class ServingServer implements AutoCloseable {
         server.createContext("/metrics", guard(this::metrics));
         server.createContext("/health", guard(this::health));
         this.modelInfo = MultiGauge.builder("serving_model").description("1 for the version each variant serves").register(metrics);
+        // Both variants' counters exist from the start, at 0: a dashboard's accuracy ratio
+        // (correct / (correct + incorrect)) then has a series before the first wrong answer arrives.
+        for (String v : List.of("A", "B")) {
+            Counter.builder("serving_requests").tag("variant", v).register(metrics);
+            Counter.builder("serving_predictions_correct").tag("variant", v).register(metrics);
+            Counter.builder("serving_predictions_incorrect").tag("variant", v).register(metrics);
+        }
         server.start();
         LOG.info("serving on http://{}:{} (A = {}, B = {}, {}% to B)", options.host(), port(), options.a(), options.b(), options.splitToB());
     }
