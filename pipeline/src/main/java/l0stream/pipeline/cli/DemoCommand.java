@@ -154,11 +154,11 @@ public final class DemoCommand {
         say(json, "demo: all " + summary.acknowledged() + " records consumed; draining the job (final batch, final snapshot)");
         job.stopWithSavepoint(true, null, SavepointFormatType.CANONICAL).get(120, TimeUnit.SECONDS);
         job.getJobExecutionResult().get(120, TimeUnit.SECONDS);
-        report(cfg, json, (System.nanoTime() - start) / 1e9);
+        report(cfg, json, (System.nanoTime() - start) / 1e9, summary.acknowledged());
         System.exit(0); // the embedded cluster's non-daemon threads would otherwise keep the JVM up
     }
 
-    private static void report(PipelineConfig cfg, boolean json, double seconds) throws Exception {
+    private static void report(PipelineConfig cfg, boolean json, double seconds, long produced) throws Exception {
         TrainingProgress p = TrainingProgress.latest();
         Properties c = cfg.kafka().toProperties();
         List<VerifiedSnapshot> snaps;
@@ -172,6 +172,7 @@ public final class DemoCommand {
         out.put("snapshot_topic", cfg.snapshotTopic());
         out.put("input_topic", cfg.inputTopic());
         out.put("seconds", Math.round(seconds * 10) / 10.0);
+        out.put("produced_records", produced);
         out.put("trained_records", p.trainedRecords());
         out.put("steps", p.step());
         out.put("prequential_accuracy", Math.round(p.prequentialAccuracy() * 10000) / 10000.0);
