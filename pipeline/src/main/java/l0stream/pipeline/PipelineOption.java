@@ -120,6 +120,9 @@ public final class PipelineOption<T> {
     }
 
     public static List<PipelineOption<?>> all() {
+        // The keys are declared as PipelineConfig's static fields; a --help printed before anything
+        // touched PipelineConfig would otherwise list none of them.
+        PipelineConfig.BOOTSTRAP.getClass();
         synchronized (ALL) {
             return Collections.unmodifiableList(new ArrayList<>(ALL));
         }
