@@ -4,15 +4,11 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import l0stream.connectors.cli.Args;
-import l0stream.connectors.cli.Workspace;
+import l0stream.connectors.cli.TrustedKeysOption;
 import l0stream.connectors.kafka.KafkaClientConfig;
-import l0stream.connectors.trust.SnapshotKeys;
 import l0stream.connectors.trust.SnapshotTrust;
 import l0stream.model.DeviceChoice;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -26,34 +22,6 @@ import java.util.concurrent.CountDownLatch;
 public final class ServeCommand {
 
     private ServeCommand() {}
-
-    /**
-     * The keys to trust: {@code --trusted-keys a.pub,b.pub}; without it, the local key that demo
-     * and train generate ({@code var/keys/snapshot.pub}) when it exists.
-     */
-    static SnapshotTrust trust(Args a) throws java.io.IOException {
-        boolean allowUnsigned = a.flag("--allow-unsigned");
-        String given = a.string("--trusted-keys", null);
-        List<Path> keys = new ArrayList<>();
-        if (given != null) {
-            for (String k : given.split(",")) {
-                if (!k.isBlank()) {
-                    keys.add(Path.of(k.trim()));
-                }
-            }
-        } else {
-            Path local = SnapshotKeys.publicKeyFileFor(Workspace.defaultSigningKey());
-            if (Files.exists(local)) {
-                System.err.println("serve: trusting the local snapshot key " + local + " (no --trusted-keys given)");
-                keys.add(local);
-            }
-        }
-        try {
-            return SnapshotTrust.fromFiles(keys, allowUnsigned);
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("Invalid value " + given + " for --trusted-keys: " + e.getMessage(), e);
-        }
-    }
 
     public static void main(String[] argv) throws Exception {
         Args a = Args.parse(argv, List.of("--bootstrap", "--snapshots", "--host", "--port", "--a", "--b", "--split",
@@ -69,7 +37,7 @@ public final class ServeCommand {
         Properties client = KafkaClientConfig.fromArgs(a).toProperties();
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         long pinned = va.kind() == VariantSpec.Kind.PINNED ? va.version() : vb.kind() == VariantSpec.Kind.PINNED ? vb.version() : 0;
-        SnapshotTrust trust = trust(a);
+        SnapshotTrust trust = TrustedKeysOption.from(a, m -> System.err.println("serve: " + m));
         ModelCatalog catalog = new ModelCatalog(client, topic, trust, pinned, 4, a.intValue("--max-batch", LoadedModel.DEFAULT_MAX_BATCH, 1),
                 DeviceChoice.parse(a.string("--device", "auto"), "--device"), metrics);
         ServingServer server = new ServingServer(catalog, o, metrics);

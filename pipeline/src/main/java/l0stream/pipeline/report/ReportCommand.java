@@ -1,12 +1,11 @@
 package l0stream.pipeline.report;
 
 import l0stream.connectors.cli.Args;
-import l0stream.connectors.cli.Workspace;
+import l0stream.connectors.cli.TrustedKeysOption;
 import l0stream.connectors.kafka.KafkaClientConfig;
 import l0stream.connectors.snapshot.SnapshotManifest;
 import l0stream.connectors.snapshot.SnapshotReader;
 import l0stream.connectors.snapshot.VerifiedSnapshot;
-import l0stream.connectors.trust.SnapshotKeys;
 import l0stream.connectors.trust.SnapshotTrust;
 
 import java.io.IOException;
@@ -141,7 +140,7 @@ public final class ReportCommand {
     private static SnapshotSeries fromTopic(Args a, String topic, PrintStream log) throws IOException {
         long idleSeconds = a.longValue("--idle-seconds", 5, 1);
         KafkaClientConfig kafka = KafkaClientConfig.fromArgs(a);
-        SnapshotTrust trust = trust(a, log);
+        SnapshotTrust trust = TrustedKeysOption.from(a, m -> log.println("report: " + m));
         Properties props = kafka.toProperties();
         List<SnapshotManifest> manifests = new ArrayList<>();
         Map<String, Long> refusals;
@@ -193,33 +192,5 @@ public final class ReportCommand {
         }
         log.println("report: " + mine.size() + " snapshot(s) of model " + chosen + " read from " + topic);
         return SnapshotSeries.fromManifests("snapshot topic " + topic + " (model " + chosen + ")", facts, mine);
-    }
-
-    /**
-     * The keys to trust, as {@code serve} takes them: {@code --trusted-keys a.pub,b.pub}; without
-     * it, the local key that demo and train generate ({@code var/keys/snapshot.pub}) when it exists.
-     */
-    static SnapshotTrust trust(Args a, PrintStream log) {
-        boolean allowUnsigned = a.flag("--allow-unsigned");
-        String given = a.string("--trusted-keys", null);
-        List<Path> keys = new ArrayList<>();
-        if (given != null) {
-            for (String k : given.split(",")) {
-                if (!k.isBlank()) {
-                    keys.add(Path.of(k.trim()));
-                }
-            }
-        } else {
-            Path local = SnapshotKeys.publicKeyFileFor(Workspace.defaultSigningKey());
-            if (Files.exists(local)) {
-                log.println("report: trusting the local snapshot key " + local + " (no --trusted-keys given)");
-                keys.add(local);
-            }
-        }
-        try {
-            return SnapshotTrust.fromFiles(keys, allowUnsigned);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("Invalid value " + given + " for --trusted-keys: " + e.getMessage(), e);
-        }
     }
 }
