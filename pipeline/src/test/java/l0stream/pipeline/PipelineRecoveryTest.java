@@ -24,8 +24,6 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -39,7 +37,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -140,43 +137,6 @@ class PipelineRecoveryTest {
         env.execute("l0stream-test");
     }
 
-    /** Every manifest record visible to read_committed, in topic order. */
-    private static List<SnapshotManifest> manifests(String topic) throws Exception {
-        List<SnapshotManifest> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(KafkaTestBroker.consumerProps("m-" + topic))) {
-            c.subscribe(List.of(topic));
-            long deadline = System.currentTimeMillis() + 20_000;
-            long quietSince = System.currentTimeMillis();
-            while (System.currentTimeMillis() < deadline && System.currentTimeMillis() - quietSince < 1500) {
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-                    quietSince = System.currentTimeMillis();
-                    if ("manifest".equals(new String(r.headers().lastHeader("record-type").value(), StandardCharsets.UTF_8))) {
-                        out.add(SnapshotManifest.fromJson(r.value()));
-                    }
-                }
-            }
-        }
-        return out;
-    }
-
-    /** Records on {@code topic}: polls until {@code expected} arrived and 1 s passed without more (or 15 s). */
-    private static long count(String topic, long expected) {
-        long n = 0;
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(KafkaTestBroker.consumerProps("c-" + topic))) {
-            c.subscribe(List.of(topic));
-            long deadline = System.currentTimeMillis() + 15_000;
-            long lastNew = System.currentTimeMillis();
-            while (System.currentTimeMillis() < deadline && (n < expected || System.currentTimeMillis() - lastNew < 1000)) {
-                int got = c.poll(Duration.ofMillis(200)).count();
-                if (got > 0) {
-                    n += got;
-                    lastNew = System.currentTimeMillis();
-                }
-            }
-        }
-        return n;
-    }
-
     private static void assertGapFreeAndComplete(PipelineConfig cfg, List<SnapshotManifest> ms) {
         int steps = (VALID + 31) / 32; // 38: the last one on the partial batch
         assertTrue(ms.size() >= 2, "snapshots: " + ms.size());
@@ -190,7 +150,7 @@ class PipelineRecoveryTest {
         assertEquals(VALID, last.trainedRecords(), "every valid record trained exactly once");
         assertEquals(steps, last.step());
         assertEquals(steps / 4 + (steps % 4 == 0 ? 0 : 1), ms.size());
-        assertEquals(INVALID, count(cfg.deadLetterTopic(), INVALID), "dead letters");
+        assertEquals(INVALID, SnapshotTopicReader.count(cfg.deadLetterTopic(), INVALID), "dead letters");
     }
 
     @Test
@@ -199,7 +159,7 @@ class PipelineRecoveryTest {
         L0StreamJob.ensureTopics(cfg);
         produce(cfg);
         run(cfg, s -> s);
-        List<SnapshotManifest> ms = manifests(cfg.snapshotTopic());
+        List<SnapshotManifest> ms = SnapshotTopicReader.all(cfg.snapshotTopic());
         assertGapFreeAndComplete(cfg, ms);
         Properties c = new Properties();
         c.put("bootstrap.servers", KafkaTestBroker.bootstrap());
@@ -221,6 +181,6 @@ class PipelineRecoveryTest {
         produce(cfg);
         run(cfg, s -> s.map(new FailOnceAfterCheckpoint(VALID / 2)).name("fail-once").setParallelism(1));
         assertTrue(FailOnceAfterCheckpoint.FAILED.get(), "the failure was not injected");
-        assertGapFreeAndComplete(cfg, manifests(cfg.snapshotTopic()));
+        assertGapFreeAndComplete(cfg, SnapshotTopicReader.all(cfg.snapshotTopic()));
     }
 }

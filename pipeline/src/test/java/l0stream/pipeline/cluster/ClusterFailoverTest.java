@@ -15,10 +15,9 @@ import l0stream.connectors.snapshot.SnapshotManifest;
 import l0stream.connectors.trust.SnapshotKeys;
 import l0stream.pipeline.L0StreamJob;
 import l0stream.pipeline.PipelineConfig;
+import l0stream.pipeline.SnapshotTopicReader;
 
 import org.apache.flink.core.execution.JobClient;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -37,7 +36,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -135,70 +133,8 @@ class ClusterFailoverTest {
         }
     }
 
-    /** Reads the manifests of a snapshot topic as read_committed, in topic order, as they arrive. */
-    static final class Manifests implements AutoCloseable {
-        private final KafkaConsumer<byte[], byte[]> consumer;
-        final List<SnapshotManifest> seen = new ArrayList<>();
-
-        Manifests(String topic) {
-            consumer = new KafkaConsumer<>(KafkaTestBroker.consumerProps("m-" + topic + "-" + System.nanoTime()));
-            consumer.subscribe(List.of(topic));
-        }
-
-        /** Polls until {@code done} holds for what was read (or the timeout), and returns what was read. */
-        List<SnapshotManifest> until(Predicate<List<SnapshotManifest>> done, Duration timeout) throws Exception {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (!done.test(seen) && System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(250))) {
-                    if ("manifest".equals(new String(r.headers().lastHeader("record-type").value(), StandardCharsets.UTF_8))) {
-                        seen.add(SnapshotManifest.fromJson(r.value()));
-                    }
-                }
-            }
-            return seen;
-        }
-
-        /** Everything, until 2 s pass without a new record. */
-        List<SnapshotManifest> drain() throws Exception {
-            long quietSince = System.currentTimeMillis();
-            long deadline = quietSince + 30_000;
-            while (System.currentTimeMillis() - quietSince < 2000 && System.currentTimeMillis() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(250))) {
-                    quietSince = System.currentTimeMillis();
-                    if ("manifest".equals(new String(r.headers().lastHeader("record-type").value(), StandardCharsets.UTF_8))) {
-                        seen.add(SnapshotManifest.fromJson(r.value()));
-                    }
-                }
-            }
-            return seen;
-        }
-
-        @Override
-        public void close() {
-            consumer.close();
-        }
-    }
-
     private static long lastTrained(List<SnapshotManifest> ms) {
         return ms.isEmpty() ? 0 : ms.get(ms.size() - 1).trainedRecords();
-    }
-
-    /** Records on {@code topic} (read_committed): until {@code expected} arrived and 2 s passed without more. */
-    private static long count(String topic, long expected) {
-        long n = 0;
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(KafkaTestBroker.consumerProps("c-" + topic))) {
-            c.subscribe(List.of(topic));
-            long deadline = System.currentTimeMillis() + 30_000;
-            long lastNew = System.currentTimeMillis();
-            while (System.currentTimeMillis() < deadline && (n < expected || System.currentTimeMillis() - lastNew < 2000)) {
-                int got = c.poll(Duration.ofMillis(200)).count();
-                if (got > 0) {
-                    n += got;
-                    lastNew = System.currentTimeMillis();
-                }
-            }
-        }
-        return n;
     }
 
     @Test
@@ -220,7 +156,7 @@ class ClusterFailoverTest {
 
         // ~20 s of input at 150 records/s: the kill lands while records are still streaming in
         CompletableFuture<Void> producing = CompletableFuture.runAsync(() -> produce(cfg, VALID, INVALID, 150));
-        try (Manifests m = new Manifests(cfg.snapshotTopic())) {
+        try (SnapshotTopicReader m = new SnapshotTopicReader(cfg.snapshotTopic())) {
             m.until(ms -> !ms.isEmpty(), Duration.ofSeconds(150));
             assertFalse(m.seen.isEmpty(), "no snapshot within 150 s; cluster logs in " + cluster.settings().logDir());
             long trainedAtKill = lastTrained(m.seen);
@@ -253,7 +189,7 @@ class ClusterFailoverTest {
 
         // A fresh read_committed reader sees each version once, in order, and nothing more.
         List<SnapshotManifest> ms;
-        try (Manifests fresh = new Manifests(cfg.snapshotTopic())) {
+        try (SnapshotTopicReader fresh = new SnapshotTopicReader(cfg.snapshotTopic())) {
             ms = fresh.drain();
         }
         assertEquals(VALID / (BATCH * EVERY), ms.size(), "snapshots: " + ms.stream().map(SnapshotManifest::version).toList());
@@ -263,7 +199,7 @@ class ClusterFailoverTest {
             assertEquals((long) (i + 1) * EVERY, ms.get(i).step(), "snapshot " + (i + 1) + " step");
             assertEquals((long) (i + 1) * EVERY * BATCH, ms.get(i).trainedRecords(), "snapshot " + (i + 1) + " trained records");
         }
-        assertEquals(INVALID, count(cfg.deadLetterTopic(), INVALID), "dead letters, exactly once across the failover");
+        assertEquals(INVALID, SnapshotTopicReader.count(cfg.deadLetterTopic(), INVALID), "dead letters, exactly once across the failover");
 
         // A second job on the surviving TaskManager, whose JVM has PyTorch loaded already: with DJL
         // parent-first this trains; from the job's classloader it would fail "already loaded in
@@ -272,7 +208,7 @@ class ClusterFailoverTest {
         L0StreamJob.ensureTopics(second);
         JobClient job2 = RemoteSubmit.submit(second, target, tmp.resolve("job/l0stream-job.jar"), "cluster-again");
         produce(second, BATCH * EVERY, 0, 10_000);
-        try (Manifests m2 = new Manifests(second.snapshotTopic())) {
+        try (SnapshotTopicReader m2 = new SnapshotTopicReader(second.snapshotTopic())) {
             List<SnapshotManifest> got = m2.until(x -> !x.isEmpty(), Duration.ofSeconds(90));
             assertEquals(1, got.size(), "the resubmitted job did not publish; logs in " + cluster.settings().logDir());
             assertEquals(BATCH * EVERY, got.get(0).trainedRecords());
