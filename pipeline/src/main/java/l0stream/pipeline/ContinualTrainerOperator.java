@@ -1,18 +1,15 @@
 package l0stream.pipeline;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import l0stream.connectors.image.DecodedRecord;
 import l0stream.connectors.image.LabeledImage;
-import l0stream.connectors.snapshot.SnapshotManifest;
-import l0stream.connectors.snapshot.SnapshotRecord;
-import l0stream.model.artifact.SnapshotArtifact;
-import l0stream.model.artifact.TensorArchive;
-import l0stream.model.nn.CompactNetwork;
-import l0stream.model.nn.NetworkCost;
 import l0stream.model.train.Batch;
 import l0stream.model.train.L0Trainer;
+import l0stream.model.train.ModelParameters;
 import l0stream.model.train.StepResult;
+import l0stream.pipeline.averaging.AveragingEvent;
+import l0stream.pipeline.averaging.AveragingMessage;
+import l0stream.pipeline.averaging.AveragingMessage.Merged;
+import l0stream.pipeline.averaging.AveragingMessage.Tally;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -20,17 +17,20 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.runtime.operators.coordination.OperatorEvent;
+import org.apache.flink.runtime.operators.coordination.OperatorEventGateway;
+import org.apache.flink.runtime.operators.coordination.OperatorEventHandler;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.OutputTag;
 
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The continual Dep-L0 trainer. Groups decoded images into micro-batches; each batch is first
@@ -45,18 +45,39 @@ import java.util.Map;
  * versions cut since the last checkpoint (whose records sat in an aborted Kafka transaction) are
  * cut again with the same numbers: read_committed readers see every version once, in order.
  *
- * <p>Runs at parallelism 1. The model is {@code transient}, made in {@link #initializeState}.
+ * <p><b>Data-parallel</b> ({@code parallelism} p &gt; 1, made by {@link ContinualTrainerOperatorFactory}):
+ * each subtask trains on its own input partitions and, every {@code merge-every-steps} local steps,
+ * sends its parameters (a shard) to the {@link l0stream.pipeline.averaging.ModelAveragingCoordinator}
+ * and keeps training. It must not wait: Flink holds a coordinator event sent after the coordinator's
+ * part of a checkpoint until the subtask has taken that checkpoint, which a waiting subtask never
+ * would. When the weighted mean of the round's shards arrives, the trainer adopts it and keeps what it
+ * learnt since it sent its shard: {@code θ ← θ_merged + (θ_now − θ_sent)} (asynchronous local SGD).
+ * A trainer has at most one shard outstanding; a round boundary reached meanwhile is passed over.
+ * Only merged models are snapshotted: subtask 0 cuts one from exactly {@code θ_merged} when a merge
+ * arrives and a snapshot is due (steps and records summed over all trainers). At the end of a bounded
+ * input each subtask emits its final parameters on {@link #FINAL_SHARDS}, for
+ * {@link FinalMergeOperator} to average into the last snapshot.
+ *
+ * <p>The model is {@code transient}, made in {@link #initializeState}.
  */
 public final class ContinualTrainerOperator extends AbstractStreamOperator<ModelSnapshot>
-        implements OneInputStreamOperator<DecodedRecord, ModelSnapshot>, BoundedOneInput {
+        implements OneInputStreamOperator<DecodedRecord, ModelSnapshot>, BoundedOneInput, OperatorEventHandler {
     private static final long serialVersionUID = 1L;
 
+    /** Data-parallel: each subtask's final parameters ({@link AveragingMessage.Shard} bytes) at end of input. */
+    public static final OutputTag<byte[]> FINAL_SHARDS = new OutputTag<>("final-shards",
+            PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+
     private final PipelineConfig config;
+    /** Data-parallel only: the channel to the averaging coordinator; null for a single trainer. */
+    private final transient OperatorEventGateway coordinator;
+    private transient int subtask;
+    private transient boolean ended;
+    private transient boolean snapshotDueByTime;
 
     private transient ListState<byte[]> checkpointed;
     private transient L0Trainer trainer;
     private transient TrainerState state;
-    private transient double denseFlops;
     private transient double lastLoss;
     private transient double lastPenalty;
     private transient double imagesPerSecond;
@@ -69,13 +90,28 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
     private transient java.util.TreeMap<Long, Long> checkpointStarts;
     private transient volatile double lastCheckpointMs;
 
+    /** A single trainer (parallelism 1). */
     public ContinualTrainerOperator(PipelineConfig config) {
         this.config = config;
+        this.coordinator = null;
+    }
+
+    /** One of several data-parallel trainers, made on the task manager by its factory. */
+    ContinualTrainerOperator(PipelineConfig config, StreamOperatorParameters<ModelSnapshot> parameters,
+                             OperatorEventGateway coordinator) {
+        super(parameters);
+        this.config = config;
+        this.coordinator = coordinator;
+    }
+
+    private boolean averaging() {
+        return coordinator != null;
     }
 
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
+        subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         checkpointed = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>("trainer-state", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         Iterator<byte[]> it = checkpointed.get().iterator();
@@ -88,13 +124,13 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
         } else {
             state = new TrainerState();
             trainer = L0Trainer.create(config.modelConfig());
+            trainer.useNoiseStream(subtask);
         }
     }
 
     @Override
     public void open() throws Exception {
         super.open();
-        denseFlops = NetworkCost.of(trainer.network().architecture()).flops();
         openChannels = trainer.network().openChannels();
         windowStart = System.nanoTime();
         checkpointStarts = new java.util.TreeMap<>();
@@ -116,15 +152,24 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
             Gauge.builder("gate_open_ratio", () -> openChannels[gi] / (double) widths[gi])
                     .tag("layer", "layer" + gated[i]).register(m);
         }
-        if (config.snapshotEverySeconds() > 0) {
+        if (config.snapshotEverySeconds() > 0 && subtask == 0) {
             scheduleTimeTrigger();
+        }
+        if (averaging() && state.outstandingShard != null) {
+            // Restored with a shard outstanding: the coordinator may have rolled back past it, so send it again
+            // (same round, same bytes). Deferred to the mailbox, which runs once the task is RUNNING.
+            byte[] shard = state.outstandingShard;
+            getProcessingTimeService().registerTimer(getProcessingTimeService().getCurrentProcessingTime(),
+                    t -> coordinator.sendEventToCoordinator(AveragingEvent.of(shard)));
         }
     }
 
     private void scheduleTimeTrigger() {
         long at = getProcessingTimeService().getCurrentProcessingTime() + config.snapshotEverySeconds() * 1000;
         getProcessingTimeService().registerTimer(at, t -> {
-            if (trainer.step() > state.lastSnapshotStep) {
+            if (averaging()) {
+                snapshotDueByTime = true; // honoured at the next merge: only merged models are snapshotted
+            } else if (trainer.step() > state.lastSnapshotStep) {
                 cutSnapshot();
             }
             scheduleTimeTrigger();
@@ -146,8 +191,13 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
         }
     }
 
+    /** A single trainer: trains the micro-batch (full, or the partial one at end of input). */
     private void trainPending() {
-        List<LabeledImage> images = state.pending;
+        trainBatch(state.pending);
+        state.pending.clear();
+    }
+
+    private void trainBatch(List<LabeledImage> images) {
         if (images.isEmpty()) {
             return;
         }
@@ -171,10 +221,10 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
         state.intervalCorrect += correct;
         state.intervalScored += y.length;
         state.trainedRecords += y.length;
+        state.roundRecords += y.length;
         lastLoss = res.loss();
         lastStepNanos = System.nanoTime();
         lastPenalty = res.penalty();
-        images.clear();
         windowImages += y.length;
         long now = System.nanoTime();
         if (now - windowStart > 2_000_000_000L) {
@@ -184,42 +234,94 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
             openChannels = trainer.network().openChannels();
         }
         publishProgress();
-        if (config.snapshotEverySteps() > 0 && trainer.step() % config.snapshotEverySteps() == 0) {
+        if (averaging()) {
+            if (state.outstandingShard == null && trainer.step() - state.stepAtLastShard >= config.mergeEverySteps()) {
+                sendShard();
+            }
+        } else if (config.snapshotEverySteps() > 0 && trainer.step() % config.snapshotEverySteps() == 0) {
             cutSnapshot();
         }
     }
 
+    /** A single trainer: snapshots its own model. */
     private void cutSnapshot() {
-        long cut = System.nanoTime();
-        CompactNetwork compact = trainer.compact();
-        openChannels = trainer.network().openChannels();
-        NetworkCost expected = trainer.network().expectedCost();
-        NetworkCost actual = compact.cost();
-        long version = state.snapshotVersion + 1;
-        ObjectNode meta = TensorArchive.json().createObjectNode()
-                .put("modelId", config.modelId()).put("version", version).put("step", trainer.step())
-                .put("network", config.network()).put("gates", config.gates().id());
-        byte[] artifact = SnapshotArtifact.write(compact, meta);
-        Map<String, Integer> open = new LinkedHashMap<>();
-        int[] gated = trainer.network().architecture().gatedLayers();
-        for (int i = 0; i < gated.length; i++) {
-            open.put("layer" + gated[i], openChannels[i]);
-        }
         double accuracy = state.intervalScored == 0 ? prequentialAccuracy() : state.intervalCorrect / (double) state.intervalScored;
-        SnapshotManifest manifest = new SnapshotManifest(SnapshotManifest.CURRENT_VERSION, config.modelId(), version,
-                version - 1, trainer.step(), state.trainedRecords, System.currentTimeMillis(), state.nextOffsets, open,
-                expected.flops(), actual.flops(), expected.params(), actual.params(), denseFlops, accuracy,
-                artifact.length, SnapshotRecord.sha256Hex(artifact),
-                SnapshotRecord.chunksFor(artifact.length, config.chunkBytes()));
-        state.snapshotVersion = version;
-        state.lastSnapshotStep = trainer.step();
+        emit(SnapshotCutter.cut(config, trainer, state.snapshotVersion + 1, trainer.step(), state.trainedRecords,
+                state.nextOffsets, accuracy));
         state.intervalCorrect = 0;
         state.intervalScored = 0;
-        output.collect(new StreamRecord<>(new ModelSnapshot(config.modelId(), version, manifest.toJson(), artifact, cut)));
-        LOG.info("Snapshot v{} at step {}: open channels {}, FLOPs reduction {}, accuracy {}, {} bytes", version,
-                trainer.step(), open, String.format("%.3f", manifest.flopsReduction()), String.format("%.4f", accuracy),
-                artifact.length);
+    }
+
+    private void emit(SnapshotCutter.Cut cut) {
+        openChannels = cut.openChannels();
+        state.snapshotVersion = cut.manifest().version();
+        state.lastSnapshotStep = cut.manifest().step();
+        output.collect(new StreamRecord<>(cut.snapshot()));
+        LOG.info("Snapshot v{} at step {}: open channels {}, FLOPs reduction {}, accuracy {}, {} bytes",
+                cut.manifest().version(), cut.manifest().step(), cut.open(), String.format("%.3f", cut.manifest().flopsReduction()),
+                String.format("%.4f", cut.manifest().prequentialAccuracy()), cut.snapshot().artifact().length);
         publishProgress();
+    }
+
+    // ---- data-parallel rounds ----
+
+    private Tally tally() {
+        return new Tally(trainer.step(), state.trainedRecords, state.correct, state.scored, state.nextOffsets);
+    }
+
+    private AveragingMessage.Shard shard() {
+        long[] t = state.snapshotTally;
+        return new AveragingMessage.Shard(subtask, state.round + 1, state.roundRecords, tally(),
+                new Tally(t[0], t[1], t[2], t[3], java.util.Map.of()), trainer.parameters());
+    }
+
+    private void sendShard() {
+        state.outstandingShard = AveragingMessage.encode(shard());
+        state.stepAtLastShard = trainer.step();
+        state.roundRecords = 0;
+        coordinator.sendEventToCoordinator(AveragingEvent.of(state.outstandingShard));
+    }
+
+    @Override
+    public void handleOperatorEvent(OperatorEvent event) {
+        AveragingMessage m = ((AveragingEvent) event).message();
+        if (!(m instanceof Merged merged) || ended || state.outstandingShard == null || merged.round() != state.round + 1) {
+            LOG.debug("Trainer {} ignores {} (round {}, outstanding {}, ended {})", subtask, m.getClass().getSimpleName(),
+                    state.round, state.outstandingShard != null, ended);
+            return;
+        }
+        try {
+            byte[] sent = ((AveragingMessage.Shard) AveragingMessage.decode(state.outstandingShard)).parameters();
+            byte[] now = trainer.parameters();
+            if (subtask == 0 && snapshotDue(merged.tally())) {
+                trainer.loadParameters(merged.parameters());
+                cutMergedSnapshot(merged.tally());
+            }
+            trainer.loadParameters(ModelParameters.linearCombination(List.of(merged.parameters(), now, sent),
+                    new double[] {1, 1, -1}));
+        } catch (l0stream.model.artifact.ArtifactFormatException e) {
+            throw new IllegalStateException("Trainer " + subtask + " cannot apply merge " + merged.round(), e);
+        }
+        state.round = merged.round();
+        state.outstandingShard = null;
+    }
+
+    private boolean snapshotDue(Tally t) {
+        return t.steps() > state.lastSnapshotStep && (snapshotDueByTime
+                || (config.snapshotEverySteps() > 0 && t.steps() - state.lastSnapshotStep >= config.snapshotEverySteps()));
+    }
+
+    /** Subtask 0, right after applying a merge: its model is exactly the merged one. */
+    private void cutMergedSnapshot(Tally t) {
+        long[] at = state.snapshotTally;
+        long scored = t.scored() - at[3];
+        double accuracy = scored == 0 ? 0 : (t.correct() - at[2]) / (double) scored;
+        emit(SnapshotCutter.cut(config, trainer, state.snapshotVersion + 1, t.steps(), t.records(), t.offsets(), accuracy));
+        state.snapshotTally[0] = t.steps();
+        state.snapshotTally[1] = t.records();
+        state.snapshotTally[2] = t.correct();
+        state.snapshotTally[3] = t.scored();
+        snapshotDueByTime = false;
     }
 
     private double prequentialAccuracy() {
@@ -234,10 +336,20 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
 
     @Override
     public void endInput() {
-        trainPending();
-        if (trainer.step() > state.lastSnapshotStep) {
-            cutSnapshot();
+        if (!averaging()) {
+            trainPending();
+            if (trainer.step() > state.lastSnapshotStep) {
+                cutSnapshot();
+            }
+            return;
         }
+        // Data-parallel: no waiting here either (barriers still follow end of data). Leave the rounds, train the
+        // partial batch, and hand the final parameters to the end-of-input merge.
+        ended = true;
+        coordinator.sendEventToCoordinator(AveragingEvent.of(AveragingMessage.encode(new AveragingMessage.Leave(subtask))));
+        trainPending();
+        output.collect(FINAL_SHARDS, new StreamRecord<>(AveragingMessage.encode(shard())));
+        publishProgress();
     }
 
     @Override

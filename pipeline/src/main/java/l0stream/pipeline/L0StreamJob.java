@@ -33,8 +33,20 @@ import java.util.function.UnaryOperator;
  *                                                         └→ dead letters → KafkaSink(images.dlq, EXACTLY_ONCE)
  * </pre>
  *
+ * With {@code parallelism} p &gt; 1 the source, decoder and trainer run p-wide, chained, one input
+ * split per trainer; the trainers average their parameters through the trainer's operator
+ * coordinator every {@code merge-every-steps} steps, subtask 0 snapshots the merged models, and a
+ * final merge at parallelism 1 averages the trainers' last parameters at the end of a bounded input:
+ *
+ * <pre>
+ * … → decode/validate (p) → continual trainer (p) ⇄ averaging coordinator (JobManager)
+ *        ├ merged snapshots (subtask 0) ─┐
+ *        └ final parameters (side output) ┴→ final merge (1) → snapshot publisher → KafkaSink(snapshots)
+ * </pre>
+ *
  * Checkpoints are exactly-once; the sinks' transactions commit at checkpoint completion, so
  * readers with {@code isolation.level=read_committed} see each snapshot version once, in order.
+ * docs/data-parallel-design.md explains why the merge path is consistent with checkpoints.
  */
 public final class L0StreamJob {
 
@@ -48,8 +60,25 @@ public final class L0StreamJob {
         try (Admin admin = Admin.create(cfg.kafka().toProperties())) {
             Duration t = Duration.ofSeconds(60);
             Topics.ensure(admin, cfg.inputTopic(), cfg.inputPartitions(), Map.of(), t);
+            if (cfg.parallelism() > 1) {
+                int partitions = partitions(admin, cfg.inputTopic());
+                if (partitions < cfg.parallelism()) {
+                    throw new IllegalArgumentException("Invalid value " + cfg.parallelism() + " for parallelism: topic "
+                            + cfg.inputTopic() + " (input-topic) has " + partitions + " partitions, and each data-parallel"
+                            + " trainer needs one of its own (add partitions, or lower parallelism)");
+                }
+            }
             Topics.ensure(admin, cfg.deadLetterTopic(), 1, Map.of(), t);
             Topics.ensure(admin, cfg.snapshotTopic(), 1, Map.of("max.message.bytes", Integer.toString(cfg.chunkBytes() + (1 << 20))), t);
+        }
+    }
+
+    private static int partitions(Admin admin, String topic) {
+        try {
+            return admin.describeTopics(java.util.List.of(topic)).allTopicNames().get(60, java.util.concurrent.TimeUnit.SECONDS)
+                    .get(topic).partitions().size();
+        } catch (Exception e) {
+            throw new IllegalStateException("Cannot describe topic " + topic + ": " + e, e);
         }
     }
 
@@ -89,10 +118,21 @@ public final class L0StreamJob {
         decoded.getSideOutput(ImageRouter.DEAD_LETTERS)
                 .sinkTo(sink(cfg, new DeadLetterSerializationSchema(), "dlq"))
                 .name("dead-letters").uid("dead-letters-sink");
-        beforeTrainer.apply(decoded)
-                .transform("continual-trainer", TypeInformation.of(ModelSnapshot.class), new ContinualTrainerOperator(cfg))
-                .uid("continual-trainer").setParallelism(1).setMaxParallelism(1)
-                .flatMap(new SnapshotPublisher(cfg.signingKey())).name("snapshot-publisher").uid("snapshot-publisher").setParallelism(1)
+        DataStream<ModelSnapshot> snapshots;
+        if (cfg.parallelism() == 1) {
+            snapshots = beforeTrainer.apply(decoded)
+                    .transform("continual-trainer", TypeInformation.of(ModelSnapshot.class), new ContinualTrainerOperator(cfg))
+                    .uid("continual-trainer").setParallelism(1).setMaxParallelism(1);
+        } else {
+            SingleOutputStreamOperator<ModelSnapshot> trainers = beforeTrainer.apply(decoded)
+                    .transform("continual-trainer", TypeInformation.of(ModelSnapshot.class),
+                            new ContinualTrainerOperatorFactory(cfg))
+                    .uid("continual-trainer").setParallelism(cfg.parallelism()).setMaxParallelism(cfg.parallelism());
+            snapshots = trainers.connect(trainers.getSideOutput(ContinualTrainerOperator.FINAL_SHARDS))
+                    .transform("final-merge", TypeInformation.of(ModelSnapshot.class), new FinalMergeOperator(cfg))
+                    .uid("final-merge").setParallelism(1).setMaxParallelism(1);
+        }
+        snapshots.flatMap(new SnapshotPublisher(cfg.signingKey())).name("snapshot-publisher").uid("snapshot-publisher").setParallelism(1)
                 .sinkTo(sink(cfg, new SnapshotRecordSerializationSchema(cfg.snapshotTopic()), "snapshots"))
                 .name("snapshots").uid("snapshots-sink").setParallelism(1);
     }

@@ -25,7 +25,8 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
                              String modelId, String network, GateKind gates, double lambda, double weightLr,
                              double gateLr, double momentum, double weightDecay, long seed, DeviceChoice device,
                              int batchSize, long snapshotEverySteps, long snapshotEverySeconds, int chunkBytes,
-                             long checkpointIntervalMs, int parallelism, DecodePolicy.SizePolicy sizePolicy,
+                             long checkpointIntervalMs, int parallelism, long mergeEverySteps,
+                             DecodePolicy.SizePolicy sizePolicy,
                              String transactionalIdPrefix, String signingKey, boolean allowUnsigned,
                              KafkaClientConfig kafka) implements Serializable {
 
@@ -68,7 +69,16 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
     public static final PipelineOption<Long> CHECKPOINT_INTERVAL_MS = PipelineOption.longAtLeast("checkpoint-interval-ms", 2000, 100,
             "Flink checkpoint interval; snapshots become visible to read_committed readers at checkpoints");
     public static final PipelineOption<Integer> PARALLELISM = PipelineOption.intAtLeast("parallelism", 1, 1,
-            "trainer parallelism");
+            "trainer parallelism: above 1, data-parallel trainers (one per input split) whose parameters are averaged"
+                    + " every merge-every-steps steps; snapshots are cut from merged models only");
+    public static final PipelineOption<Long> MERGE_EVERY_STEPS = PipelineOption.longAtLeast("merge-every-steps", 10, 1,
+            "data-parallel only: local training steps of each trainer between two parameter averagings");
+
+    /**
+     * Merged parameters travel as Flink operator events, one RPC message each, and Flink's RPC
+     * frame is 10 MiB by default ({@code pekko.framesize}); leave room for the envelope.
+     */
+    static final long MAX_AVERAGED_PARAMETER_BYTES = 9L << 20;
     public static final PipelineOption<String> SIZE_POLICY = PipelineOption.choice("size-policy", "resize",
             "images of another size: resize them, or dead-letter them (exact)", "resize", "exact");
     public static final PipelineOption<String> TRANSACTIONAL_ID_PREFIX = PipelineOption.string("transactional-id-prefix",
@@ -90,9 +100,19 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
             throw new IllegalArgumentException("Invalid values 0 for snapshot-every-steps and snapshot-every-seconds:"
                     + " at least one must be > 0, or no snapshot is ever published");
         }
+        if (parallelism > 1 && inputPartitions < parallelism) {
+            throw new IllegalArgumentException("Invalid value " + parallelism + " for parallelism: each data-parallel"
+                    + " trainer needs an input partition of its own, and input-partitions is " + inputPartitions
+                    + " (set input-partitions >= parallelism)");
+        }
         if (parallelism > 1) {
-            throw new IllegalArgumentException("Invalid value " + parallelism + " for parallelism: data-parallel"
-                    + " training with model averaging is not available yet; use 1");
+            long bytes = 4L * (long) l0stream.model.nn.NetworkCost.of(Architecture.named(network, "network")).params();
+            if (bytes > MAX_AVERAGED_PARAMETER_BYTES) {
+                throw new IllegalArgumentException("Invalid value " + parallelism + " for parallelism: network " + network
+                        + " has about " + (bytes >> 20) + " MiB of parameters, more than the "
+                        + (MAX_AVERAGED_PARAMETER_BYTES >> 20) + " MiB that one Flink RPC message (pekko.framesize)"
+                        + " carries between trainers and their averaging coordinator; use parallelism 1 for it");
+            }
         }
         if (inputTopic.equals(snapshotTopic)) {
             throw new IllegalArgumentException("Invalid value " + snapshotTopic + " for snapshot-topic: must differ from input-topic");
@@ -127,7 +147,7 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
                 MOMENTUM.get(values), WEIGHT_DECAY.get(values), SEED.get(values),
                 DeviceChoice.parse(DEVICE.get(values), "device"), BATCH_SIZE.get(values), SNAPSHOT_EVERY_STEPS.get(values),
                 SNAPSHOT_EVERY_SECONDS.get(values), CHUNK_BYTES.get(values), CHECKPOINT_INTERVAL_MS.get(values),
-                PARALLELISM.get(values), DecodePolicy.parseSize(SIZE_POLICY.get(values), "size-policy"),
+                PARALLELISM.get(values), MERGE_EVERY_STEPS.get(values), DecodePolicy.parseSize(SIZE_POLICY.get(values), "size-policy"),
                 TRANSACTIONAL_ID_PREFIX.get(values), SIGNING_KEY.get(values), ALLOW_UNSIGNED.get(values), kafka);
     }
 

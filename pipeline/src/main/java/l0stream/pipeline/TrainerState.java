@@ -19,8 +19,10 @@ import java.util.Map;
  * {@link l0stream.model.train.TrainingCheckpoint} (weights, gates, optimiser state, step, RNG).
  *
  * <pre>
- * u8 format version (1)
+ * u8 format version (2; version 1 is read too, as a state without averaging)
  * i64 snapshotVersion, trainedRecords, correct, scored, intervalCorrect, intervalScored, lastSnapshotStep
+ * (version 2) i64 round, roundRecords, stepAtLastShard, i32 length + bytes of the outstanding shard (0: none),
+ *             i64 × 4 snapshotTally (steps, records, correct, scored)
  * i32 n, then n × (UTF topic-partition, i64 next offset)
  * i32 m, then m pending images × (i32 label, i64 ts, bool hasId [UTF id], i32 c, h, w, f32[c·h·w])
  * i32 length, then the model checkpoint bytes
@@ -28,7 +30,7 @@ import java.util.Map;
  */
 public final class TrainerState {
 
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
 
     long snapshotVersion;
     long trainedRecords;
@@ -37,6 +39,16 @@ public final class TrainerState {
     long intervalCorrect;
     long intervalScored;
     long lastSnapshotStep;
+    /** Data-parallel only: merges applied so far. */
+    long round;
+    /** Data-parallel only: records trained since the last shard was sent (this trainer's weight in the next merge). */
+    long roundRecords;
+    /** Data-parallel only: the local step at which the last shard was sent. */
+    long stepAtLastShard;
+    /** Data-parallel only: the shard of round {@code round + 1} (encoded), sent and not merged yet; null if none. */
+    byte[] outstandingShard;
+    /** Data-parallel, subtask 0: the merged tally at the last snapshot (steps, records, correct, scored). */
+    final long[] snapshotTally = new long[4];
     final Map<String, Long> nextOffsets = new LinkedHashMap<>();
     final List<LabeledImage> pending = new ArrayList<>();
     byte[] model;
@@ -47,6 +59,16 @@ public final class TrainerState {
             DataOutputStream out = new DataOutputStream(bytes);
             out.writeByte(FORMAT_VERSION);
             for (long v : new long[] {snapshotVersion, trainedRecords, correct, scored, intervalCorrect, intervalScored, lastSnapshotStep}) {
+                out.writeLong(v);
+            }
+            out.writeLong(round);
+            out.writeLong(roundRecords);
+            out.writeLong(stepAtLastShard);
+            out.writeInt(outstandingShard == null ? 0 : outstandingShard.length);
+            if (outstandingShard != null) {
+                out.write(outstandingShard);
+            }
+            for (long v : snapshotTally) {
                 out.writeLong(v);
             }
             out.writeInt(nextOffsets.size());
@@ -81,7 +103,7 @@ public final class TrainerState {
     static TrainerState decode(byte[] data) throws IOException {
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
         int version = in.readUnsignedByte();
-        if (version != FORMAT_VERSION) {
+        if (version != FORMAT_VERSION && version != 1) {
             throw new IOException("Trainer state has format version " + version + ", this job reads version "
                     + FORMAT_VERSION + " (state written by a newer l0stream?)");
         }
@@ -93,6 +115,19 @@ public final class TrainerState {
         s.intervalCorrect = in.readLong();
         s.intervalScored = in.readLong();
         s.lastSnapshotStep = in.readLong();
+        if (version >= 2) {
+            s.round = in.readLong();
+            s.roundRecords = in.readLong();
+            s.stepAtLastShard = in.readLong();
+            int n2 = in.readInt();
+            if (n2 > 0) {
+                s.outstandingShard = new byte[n2];
+                in.readFully(s.outstandingShard);
+            }
+            for (int i = 0; i < s.snapshotTally.length; i++) {
+                s.snapshotTally[i] = in.readLong();
+            }
+        }
         int n = in.readInt();
         for (int i = 0; i < n; i++) {
             s.nextOffsets.put(in.readUTF(), in.readLong());

@@ -161,6 +161,34 @@ public final class L0Trainer implements AutoCloseable {
         return TrainingCheckpoint.write(this);
     }
 
+    /**
+     * The model's parameters without optimiser state ({@link ModelParameters}): what a
+     * data-parallel trainer sends to be averaged.
+     */
+    public byte[] parameters() {
+        return ModelParameters.write(this);
+    }
+
+    /**
+     * Replaces the model's parameters (weights, BN statistics, gate parameters) with {@code bytes}
+     * from {@link #parameters()} or {@link ModelParameters#weightedMean}; optimiser state, step and
+     * gate noise stay as they are, as in local SGD with periodic averaging.
+     */
+    public void loadParameters(byte[] bytes) throws l0stream.model.artifact.ArtifactFormatException {
+        ModelParameters.loadInto(this, bytes);
+    }
+
+    /**
+     * Gives this trainer its own gate-noise stream {@code index} (0 is the default one). Data-parallel
+     * trainers start from the same seed, hence the same initial weights, which averaging needs; their
+     * noise must still differ, or every replica would sample the same gates.
+     */
+    public void useNoiseStream(int index) {
+        if (index != 0) {
+            noise.restore(new GateNoise(noise.state() ^ (0x9E3779B97F4A7C15L * index)).nextLong());
+        }
+    }
+
     private NDArray input(NDManager scope, Batch batch) {
         int per = architecture.inputSize();
         if (batch.images().length != batch.size() * per) {
