@@ -74,6 +74,7 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
     private transient int subtask;
     private transient boolean ended;
     private transient boolean snapshotDueByTime;
+    private transient String jobId;
 
     private transient ListState<byte[]> checkpointed;
     private transient L0Trainer trainer;
@@ -112,6 +113,7 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
         subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        jobId = getRuntimeContext().getJobInfo().getJobId().toString();
         checkpointed = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>("trainer-state", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         Iterator<byte[]> it = checkpointed.get().iterator();
@@ -330,8 +332,8 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
 
     /** Per record: cheap (openChannels is replaced, never mutated, so it is shared, not copied). */
     private void publishProgress() {
-        TrainingProgress.publish(new TrainingProgress(trainer.step(), state.trainedRecords, state.pending.size(),
-                imagesPerSecond, prequentialAccuracy(), openChannels, state.snapshotVersion, lastLoss, firstRecordNanos, lastStepNanos));
+        TrainingProgress.publish(jobId, subtask, new TrainingProgress(trainer.step(), state.trainedRecords,
+                state.pending.size(), imagesPerSecond, prequentialAccuracy(), openChannels, state.snapshotVersion, lastLoss, firstRecordNanos, lastStepNanos));
     }
 
     @Override

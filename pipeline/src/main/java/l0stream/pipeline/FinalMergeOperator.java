@@ -134,6 +134,8 @@ public final class FinalMergeOperator extends AbstractStreamOperator<ModelSnapsh
             lastStep = total.steps();
             finals.clear(); // consumed: a restore after this point must not cut it again
             output.collect(new StreamRecord<>(cut.snapshot()));
+            TrainingProgress.publish(getRuntimeContext().getJobInfo().getJobId().toString(), TrainingProgress.FINAL_MERGE,
+                    new TrainingProgress(0, 0, 0, 0, 0, cut.openChannels(), lastVersion, 0, 0, 0));
         }
     }
 }

@@ -39,7 +39,7 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
     public static final PipelineOption<String> SNAPSHOT_TOPIC = PipelineOption.string("snapshot-topic", "snapshots",
             "topic the snapshots (manifest + chunks) are published to");
     public static final PipelineOption<Integer> INPUT_PARTITIONS = PipelineOption.intAtLeast("input-partitions", 1, 1,
-            "partitions of the input topic when the job creates it");
+            "partitions of the input topic when the job creates it (when not given: parallelism, one per trainer)");
     public static final PipelineOption<String> MODEL_ID = PipelineOption.string("model-id", "l0stream",
             "model id: the key of every snapshot record");
     public static final PipelineOption<String> NETWORK = PipelineOption.choice("network", "lenet5",
@@ -142,7 +142,8 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
                 file.isEmpty() ? null : Path.of(file),
                 props.isEmpty() ? List.of() : List.of(props.split("\n")));
         return new PipelineConfig(kafka.bootstrap(), INPUT_TOPIC.get(values), SNAPSHOT_TOPIC.get(values),
-                INPUT_PARTITIONS.get(values), MODEL_ID.get(values), NETWORK.get(values),
+                values.containsKey(INPUT_PARTITIONS.key()) ? INPUT_PARTITIONS.get(values) : PARALLELISM.get(values),
+                MODEL_ID.get(values), NETWORK.get(values),
                 GateKind.parse(GATES.get(values), "gates"), LAMBDA.get(values), WEIGHT_LR.get(values), GATE_LR.get(values),
                 MOMENTUM.get(values), WEIGHT_DECAY.get(values), SEED.get(values),
                 DeviceChoice.parse(DEVICE.get(values), "device"), BATCH_SIZE.get(values), SNAPSHOT_EVERY_STEPS.get(values),
