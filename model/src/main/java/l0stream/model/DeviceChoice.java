@@ -24,9 +24,23 @@ public enum DeviceChoice {
         }
     }
 
-    /** Resolves to a DJL device on the given engine. */
+    /** Resolves to a DJL device on the given engine (the first GPU when it picks one). */
     public Device resolve(Engine engine) {
+        return resolve(engine, -1);
+    }
+
+    /**
+     * Resolves to a DJL device on the given engine.
+     *
+     * @param gpuIndex the GPU to take when this picks one; -1 for the first. An index the engine does
+     *                 not see fails fast rather than training elsewhere.
+     */
+    public Device resolve(Engine engine, int gpuIndex) {
         int gpus = engine.getGpuCount();
+        if (this != CPU && gpus > 0 && gpuIndex >= gpus) {
+            throw new IllegalStateException("GPU " + gpuIndex + " was assigned but the PyTorch engine sees " + gpus
+                    + " GPU(s) (CUDA_VISIBLE_DEVICES?)");
+        }
         switch (this) {
             case CPU:
                 return Device.cpu();
@@ -36,9 +50,9 @@ public enum DeviceChoice {
                             "device=gpu was requested but the PyTorch engine sees no GPU"
                                     + " (the CPU native library is on the classpath?)");
                 }
-                return Device.gpu();
+                return gpuIndex < 0 ? Device.gpu() : Device.gpu(gpuIndex);
             default:
-                return gpus > 0 ? Device.gpu() : Device.cpu();
+                return gpus == 0 ? Device.cpu() : gpuIndex < 0 ? Device.gpu() : Device.gpu(gpuIndex);
         }
     }
 

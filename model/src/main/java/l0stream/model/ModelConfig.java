@@ -23,10 +23,12 @@ import java.util.Objects;
  * @param gateLr         Adam learning rate of the gate parameters, > 0
  * @param seed           seeds the initialisation and the gate noise
  * @param device         where to train
+ * @param gpuIndex       which GPU, when {@code device} picks one: -1 for the engine's default (the
+ *                       first); a Flink task manager's GPU from its external resource framework
  */
 public record ModelConfig(String network, GateKind gates, double lambda, double weightLr,
                           double momentum, double weightDecay, double gateLr, long seed,
-                          DeviceChoice device) {
+                          DeviceChoice device, int gpuIndex) {
 
     public static final double DEFAULT_LAMBDA = 1e-5;
     public static final double DEFAULT_WEIGHT_LR = 0.01;
@@ -44,6 +46,7 @@ public record ModelConfig(String network, GateKind gates, double lambda, double 
         check(momentum >= 0 && momentum < 1, momentum, "momentum", "must be in [0, 1)");
         check(weightDecay >= 0 && Double.isFinite(weightDecay), weightDecay, "weightDecay", "must be >= 0");
         check(gateLr > 0 && Double.isFinite(gateLr), gateLr, "gateLr", "must be > 0");
+        check(gpuIndex >= -1, gpuIndex, "gpuIndex", "must be >= 0, or -1 for the default GPU");
     }
 
     public Architecture architecture() {
@@ -57,7 +60,7 @@ public record ModelConfig(String network, GateKind gates, double lambda, double 
     public Builder toBuilder() {
         return new Builder().setNetwork(network).setGates(gates).optLambda(lambda).optWeightLr(weightLr)
                 .optMomentum(momentum).optWeightDecay(weightDecay).optGateLr(gateLr).optSeed(seed)
-                .optDevice(device);
+                .optDevice(device).optGpuIndex(gpuIndex);
     }
 
     private static void check(boolean ok, Object value, String field, String rule) {
@@ -77,6 +80,7 @@ public record ModelConfig(String network, GateKind gates, double lambda, double 
         private double gateLr = DEFAULT_GATE_LR;
         private long seed = 42;
         private DeviceChoice device = DeviceChoice.AUTO;
+        private int gpuIndex = -1;
 
         private Builder() {}
 
@@ -125,6 +129,12 @@ public record ModelConfig(String network, GateKind gates, double lambda, double 
             return this;
         }
 
+        /** The GPU to use when the device is a GPU; -1 (default): the engine's first. */
+        public Builder optGpuIndex(int gpuIndex) {
+            this.gpuIndex = gpuIndex;
+            return this;
+        }
+
         public ModelConfig build() {
             if (network == null) {
                 throw new IllegalArgumentException("Invalid value null for network: it is required");
@@ -133,7 +143,7 @@ public record ModelConfig(String network, GateKind gates, double lambda, double 
                 throw new IllegalArgumentException("Invalid value null for gates: it is required");
             }
             return new ModelConfig(network, gates, lambda, weightLr, momentum, weightDecay, gateLr,
-                    seed, device);
+                    seed, device, gpuIndex);
         }
     }
 }

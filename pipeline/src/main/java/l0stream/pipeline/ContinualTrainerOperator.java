@@ -117,15 +117,17 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
         checkpointed = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>("trainer-state", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         Iterator<byte[]> it = checkpointed.get().iterator();
+        // On a GPU TaskManager, the GPU Flink assigned to it (external-resources: gpu), not just the first one.
+        l0stream.model.ModelConfig model = config.modelConfig().toBuilder().optGpuIndex(TaskGpu.index(getRuntimeContext())).build();
         if (context.isRestored() && it.hasNext()) {
             state = TrainerState.decode(it.next());
-            trainer = L0Trainer.restore(config.modelConfig(), state.model);
+            trainer = L0Trainer.restore(model, state.model);
             state.model = null;
             LOG.info("Trainer restored at step {} (snapshot version {}, {} records trained, {} pending)",
                     trainer.step(), state.snapshotVersion, state.trainedRecords, state.pending.size());
         } else {
             state = new TrainerState();
-            trainer = L0Trainer.create(config.modelConfig());
+            trainer = L0Trainer.create(model);
             trainer.useNoiseStream(subtask);
         }
     }

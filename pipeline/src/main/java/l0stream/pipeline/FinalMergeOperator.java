@@ -124,7 +124,8 @@ public final class FinalMergeOperator extends AbstractStreamOperator<ModelSnapsh
         }
         long scored = total.scored() - atSnapshot[3];
         double accuracy = scored == 0 ? 0 : (total.correct() - atSnapshot[2]) / (double) scored;
-        try (L0Trainer model = L0Trainer.create(config.modelConfig())) {
+        try (L0Trainer model = L0Trainer.create(
+                config.modelConfig().toBuilder().optGpuIndex(TaskGpu.index(getRuntimeContext())).build())) {
             model.loadParameters(ModelParameters.weightedMean(params, weights));
             SnapshotCutter.Cut cut = SnapshotCutter.cut(config, model, lastVersion + 1, total.steps(), total.records(),
                     total.offsets(), accuracy);

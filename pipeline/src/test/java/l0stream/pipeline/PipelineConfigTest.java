@@ -41,7 +41,9 @@ class PipelineConfigTest {
         assertEquals("Unknown configuration key batchsize (see --help for the keys)", error(Map.of("batchsize", "3")));
         assertTrue(error(Map.of("snapshot-every-steps", "0")).contains("snapshot-every-steps and snapshot-every-seconds"));
         assertTrue(error(Map.of("snapshot-topic", "images")).startsWith("Invalid value images for snapshot-topic"));
-        assertTrue(error(Map.of("parallelism", "2")).startsWith("Invalid value 2 for parallelism"));
+        assertTrue(error(Map.of("parallelism", "2", "input-partitions", "1", "allow-unsigned", "true"))
+                .startsWith("Invalid value 2 for parallelism"));
+        assertEquals("Invalid value 0 for merge-every-steps: must be an integer >= 1", error(Map.of("merge-every-steps", "0")));
         assertTrue(error(Map.of("momentum", "1")).startsWith("Invalid value 1 for momentum"));
     }
 

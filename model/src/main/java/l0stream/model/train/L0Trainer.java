@@ -48,7 +48,7 @@ public final class L0Trainer implements AutoCloseable {
         this.config = config;
         this.architecture = config.architecture();
         this.engine = PyTorchRuntime.engine();
-        Device device = config.device().resolve(engine);
+        Device device = config.device().resolve(engine, config.gpuIndex());
         this.manager = engine.newBaseManager(device);
         manager.setName("l0-trainer");
         // One stream for initialisation, another (derived from the same seed) for gate noise,
