@@ -4,12 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import l0stream.connectors.dataset.ImageDataset;
-import l0stream.connectors.dataset.SyntheticImages;
 import l0stream.connectors.image.DecodedRecord;
-import l0stream.connectors.image.ImageEncoder;
-import l0stream.connectors.image.ImageEncoder.Encoding;
-import l0stream.connectors.kafka.CheckedSends;
 import l0stream.connectors.kafka.KafkaTestBroker;
 import l0stream.connectors.snapshot.SnapshotManifest;
 
@@ -19,14 +14,10 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -92,25 +83,6 @@ class DataParallelTrainingTest {
         return m;
     }
 
-    private static void produce(PipelineConfig cfg) {
-        ImageDataset data = SyntheticImages.generate(VALID, 7);
-        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(KafkaTestBroker.producerProps())) {
-            CheckedSends<byte[], byte[]> sends = new CheckedSends<>(p);
-            for (int i = 0; i < VALID; i++) {
-                sends.send(new ProducerRecord<byte[], byte[]>(cfg.inputTopic(), i % 2, null, (byte[]) null,
-                        ImageEncoder.encode(data.image(i), 28, 28, 1, Encoding.RAW),
-                        ImageEncoder.headers(data.labels()[i], Encoding.RAW, 28, 28, 1, "r" + i, -1)));
-                if (i % 30 == 0 && i / 30 < INVALID) {
-                    RecordHeaders h = new RecordHeaders();
-                    h.add("content-type", "image/png".getBytes(StandardCharsets.UTF_8));
-                    sends.send(new ProducerRecord<byte[], byte[]>(cfg.inputTopic(), (i / 30) % 2, null, (byte[]) null,
-                            new byte[] {1, 2, 3}, h)); // no label
-                }
-            }
-            sends.flush();
-        }
-    }
-
     /** Two trainers' states (model, optimiser, outstanding shard) exceed the 5 MiB in-JobManager limit. */
     @TempDir
     static Path checkpoints;
@@ -149,7 +121,7 @@ class DataParallelTrainingTest {
     void testTwoTrainersAverageAndPublishMergedSnapshots() throws Exception {
         PipelineConfig cfg = PipelineConfig.from(settings("dp"));
         L0StreamJob.ensureTopics(cfg);
-        produce(cfg);
+        TestImageStream.produce(cfg.inputTopic(), VALID, INVALID, 7, 2, 0);
         run(cfg, s -> s);
         assertMergedGapFreeAndComplete(cfg, SnapshotTopicReader.all(cfg.snapshotTopic()));
     }
@@ -158,7 +130,7 @@ class DataParallelTrainingTest {
     void testInjectedFailureKeepsMergedSnapshotsGapFree() throws Exception {
         PipelineConfig cfg = PipelineConfig.from(settings("dp-failing"));
         L0StreamJob.ensureTopics(cfg);
-        produce(cfg);
+        TestImageStream.produce(cfg.inputTopic(), VALID, INVALID, 7, 2, 0);
         run(cfg, s -> s.map(new FailOnce(VALID / 4)).name("fail-once").setParallelism(2));
         assertTrue(FailOnce.FAILED.get(), "the failure was not injected");
         assertMergedGapFreeAndComplete(cfg, SnapshotTopicReader.all(cfg.snapshotTopic()));

@@ -3,12 +3,7 @@ package l0stream.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import l0stream.connectors.dataset.ImageDataset;
-import l0stream.connectors.dataset.SyntheticImages;
 import l0stream.connectors.image.DecodedRecord;
-import l0stream.connectors.image.ImageEncoder.Encoding;
-import l0stream.connectors.image.ImageEncoder;
-import l0stream.connectors.kafka.CheckedSends;
 import l0stream.connectors.kafka.KafkaTestBroker;
 import l0stream.connectors.snapshot.SnapshotManifest;
 import l0stream.connectors.snapshot.SnapshotReader;
@@ -24,16 +19,12 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -109,24 +100,6 @@ class PipelineRecoveryTest {
         return PipelineConfig.from(m);
     }
 
-    private static void produce(PipelineConfig cfg) {
-        ImageDataset data = SyntheticImages.generate(VALID, 5);
-        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(KafkaTestBroker.producerProps())) {
-            CheckedSends<byte[], byte[]> sends = new CheckedSends<>(p);
-            for (int i = 0; i < VALID; i++) {
-                sends.send(new ProducerRecord<byte[], byte[]>(cfg.inputTopic(), null, (byte[]) null,
-                        ImageEncoder.encode(data.image(i), 28, 28, 1, Encoding.RAW),
-                        ImageEncoder.headers(data.labels()[i], Encoding.RAW, 28, 28, 1, "r" + i, -1)));
-                if (i % 30 == 0 && i / 30 < INVALID) {
-                    RecordHeaders h = new RecordHeaders();
-                    h.add("content-type", "image/png".getBytes(StandardCharsets.UTF_8));
-                    sends.send(new ProducerRecord<byte[], byte[]>(cfg.inputTopic(), null, (byte[]) null, new byte[] {1, 2, 3}, h)); // no label
-                }
-            }
-            sends.flush();
-        }
-    }
-
     private static void run(PipelineConfig cfg, UnaryOperator<DataStream<DecodedRecord>> hook) throws Exception {
         Configuration conf = new Configuration();
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
@@ -157,7 +130,7 @@ class PipelineRecoveryTest {
     void testJobTrainsAndPublishesVerifiedSnapshots() throws Exception {
         PipelineConfig cfg = config("plain");
         L0StreamJob.ensureTopics(cfg);
-        produce(cfg);
+        TestImageStream.produce(cfg.inputTopic(), VALID, INVALID, 5, 0, 0);
         run(cfg, s -> s);
         List<SnapshotManifest> ms = SnapshotTopicReader.all(cfg.snapshotTopic());
         assertGapFreeAndComplete(cfg, ms);
@@ -178,7 +151,7 @@ class PipelineRecoveryTest {
     void testInjectedFailureKeepsSnapshotsGapFreeAndTrainsEveryRecordOnce() throws Exception {
         PipelineConfig cfg = config("failing");
         L0StreamJob.ensureTopics(cfg);
-        produce(cfg);
+        TestImageStream.produce(cfg.inputTopic(), VALID, INVALID, 5, 0, 0);
         run(cfg, s -> s.map(new FailOnceAfterCheckpoint(VALID / 2)).name("fail-once").setParallelism(1));
         assertTrue(FailOnceAfterCheckpoint.FAILED.get(), "the failure was not injected");
         assertGapFreeAndComplete(cfg, SnapshotTopicReader.all(cfg.snapshotTopic()));

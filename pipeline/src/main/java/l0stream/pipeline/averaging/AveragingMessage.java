@@ -122,12 +122,12 @@ public sealed interface AveragingMessage {
         return new Tally(steps, records, correct, scored, off);
     }
 
-    private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
+    static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
         out.writeInt(b.length);
         out.write(b);
     }
 
-    private static byte[] readBytes(DataInputStream in) throws IOException {
+    static byte[] readBytes(DataInputStream in) throws IOException {
         byte[] b = new byte[in.readInt()];
         in.readFully(b);
         return b;

@@ -255,11 +255,11 @@ public final class ModelAveragingCoordinator implements OperatorCoordinator {
             DataOutputStream out = new DataOutputStream(bytes);
             out.writeByte(STATE_VERSION);
             out.writeLong(round);
-            writeBytes(out, lastMerge == null ? new byte[0] : lastMerge);
+            AveragingMessage.writeBytes(out, lastMerge == null ? new byte[0] : lastMerge);
             out.writeInt(shards.size());
             for (Map.Entry<Integer, byte[]> e : shards.entrySet()) {
                 out.writeInt(e.getKey());
-                writeBytes(out, e.getValue());
+                AveragingMessage.writeBytes(out, e.getValue());
             }
             out.writeInt(left.size());
             for (int i : left) {
@@ -292,10 +292,10 @@ public final class ModelAveragingCoordinator implements OperatorCoordinator {
             throw new IOException("averaging coordinator state has version " + version + ", this job reads " + STATE_VERSION);
         }
         round = in.readLong();
-        byte[] m = readBytes(in);
+        byte[] m = AveragingMessage.readBytes(in);
         lastMerge = m.length == 0 ? null : m;
         for (int n = in.readInt(); n > 0; n--) {
-            shards.put(in.readInt(), readBytes(in));
+            shards.put(in.readInt(), AveragingMessage.readBytes(in));
         }
         for (int n = in.readInt(); n > 0; n--) {
             left.add(in.readInt());
@@ -303,16 +303,5 @@ public final class ModelAveragingCoordinator implements OperatorCoordinator {
         for (int n = in.readInt(); n > 0; n--) {
             tallies.put(in.readInt(), AveragingMessage.readTally(in));
         }
-    }
-
-    private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
-        out.writeInt(b.length);
-        out.write(b);
-    }
-
-    private static byte[] readBytes(DataInputStream in) throws IOException {
-        byte[] b = new byte[in.readInt()];
-        in.readFully(b);
-        return b;
     }
 }

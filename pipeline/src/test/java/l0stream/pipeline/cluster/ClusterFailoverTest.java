@@ -5,22 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import l0stream.connectors.dataset.ImageDataset;
-import l0stream.connectors.dataset.SyntheticImages;
-import l0stream.connectors.image.ImageEncoder;
-import l0stream.connectors.image.ImageEncoder.Encoding;
-import l0stream.connectors.kafka.CheckedSends;
 import l0stream.connectors.kafka.KafkaTestBroker;
 import l0stream.connectors.snapshot.SnapshotManifest;
 import l0stream.connectors.trust.SnapshotKeys;
 import l0stream.pipeline.L0StreamJob;
 import l0stream.pipeline.PipelineConfig;
 import l0stream.pipeline.SnapshotTopicReader;
+import l0stream.pipeline.TestImageStream;
 
 import org.apache.flink.core.execution.JobClient;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -105,34 +98,6 @@ class ClusterFailoverTest {
         return PipelineConfig.from(m);
     }
 
-    /** Sends {@code valid} labeled images (and {@code invalid} unlabeled ones) at about {@code perSecond}. */
-    private static void produce(PipelineConfig cfg, int valid, int invalid, int perSecond) {
-        ImageDataset data = SyntheticImages.generate(valid, 5);
-        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(KafkaTestBroker.producerProps())) {
-            CheckedSends<byte[], byte[]> sends = new CheckedSends<>(p);
-            long start = System.nanoTime();
-            for (int i = 0; i < valid; i++) {
-                sends.send(new ProducerRecord<byte[], byte[]>(cfg.inputTopic(), null, (byte[]) null,
-                        ImageEncoder.encode(data.image(i), 28, 28, 1, Encoding.RAW),
-                        ImageEncoder.headers(data.labels()[i], Encoding.RAW, 28, 28, 1, "r" + i, -1)));
-                if (i % 30 == 0 && i / 30 < invalid) {
-                    RecordHeaders h = new RecordHeaders();
-                    h.add("content-type", "image/png".getBytes(StandardCharsets.UTF_8));
-                    sends.send(new ProducerRecord<byte[], byte[]>(cfg.inputTopic(), null, (byte[]) null, new byte[] {1, 2, 3}, h));
-                }
-                long due = start + (long) ((i + 1) * 1e9 / perSecond);
-                long wait = due - System.nanoTime();
-                if (wait > 0) {
-                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-                }
-            }
-            sends.flush();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
-
     private static long lastTrained(List<SnapshotManifest> ms) {
         return ms.isEmpty() ? 0 : ms.get(ms.size() - 1).trainedRecords();
     }
@@ -155,7 +120,7 @@ class ClusterFailoverTest {
         }
 
         // ~20 s of input at 150 records/s: the kill lands while records are still streaming in
-        CompletableFuture<Void> producing = CompletableFuture.runAsync(() -> produce(cfg, VALID, INVALID, 150));
+        CompletableFuture<Void> producing = CompletableFuture.runAsync(() -> TestImageStream.produce(cfg.inputTopic(), VALID, INVALID, 5, 0, 150));
         try (SnapshotTopicReader m = new SnapshotTopicReader(cfg.snapshotTopic())) {
             m.until(ms -> !ms.isEmpty(), Duration.ofSeconds(150));
             assertFalse(m.seen.isEmpty(), "no snapshot within 150 s; cluster logs in " + cluster.settings().logDir());
@@ -207,7 +172,7 @@ class ClusterFailoverTest {
         PipelineConfig second = config("cluster-again");
         L0StreamJob.ensureTopics(second);
         JobClient job2 = RemoteSubmit.submit(second, target, tmp.resolve("job/l0stream-job.jar"), "cluster-again");
-        produce(second, BATCH * EVERY, 0, 10_000);
+        TestImageStream.produce(second.inputTopic(), BATCH * EVERY, 0, 5, 0, 10_000);
         try (SnapshotTopicReader m2 = new SnapshotTopicReader(second.snapshotTopic())) {
             List<SnapshotManifest> got = m2.until(x -> !x.isEmpty(), Duration.ofSeconds(90));
             assertEquals(1, got.size(), "the resubmitted job did not publish; logs in " + cluster.settings().logDir());
