@@ -8,8 +8,6 @@ import l0stream.connectors.image.DecodedRecord;
 import l0stream.connectors.kafka.KafkaTestBroker;
 import l0stream.connectors.snapshot.SnapshotManifest;
 
-import org.apache.flink.api.common.functions.RichMapFunction;
-import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -23,8 +21,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 
 /**
@@ -37,33 +33,6 @@ class DataParallelTrainingTest {
 
     static final int VALID = 1200;
     static final int INVALID = 40;
-
-    /** Throws once, in trainer lane 1, after the first completed checkpoint and at least {@code after} records. */
-    static final class FailOnce extends RichMapFunction<DecodedRecord, DecodedRecord> implements CheckpointListener {
-        private static final long serialVersionUID = 1L;
-        static final AtomicBoolean FAILED = new AtomicBoolean();
-        static final AtomicBoolean CHECKPOINTED = new AtomicBoolean();
-        static final AtomicLong SEEN = new AtomicLong();
-        private final long after;
-
-        FailOnce(long after) {
-            this.after = after;
-        }
-
-        @Override
-        public DecodedRecord map(DecodedRecord r) {
-            if (getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 1 && SEEN.incrementAndGet() >= after
-                    && CHECKPOINTED.get() && FAILED.compareAndSet(false, true)) {
-                throw new IllegalStateException("injected failure (test)");
-            }
-            return r;
-        }
-
-        @Override
-        public void notifyCheckpointComplete(long checkpointId) {
-            CHECKPOINTED.set(true);
-        }
-    }
 
     private static Map<String, String> settings(String name) {
         Map<String, String> m = new HashMap<>();
@@ -131,8 +100,9 @@ class DataParallelTrainingTest {
         PipelineConfig cfg = PipelineConfig.from(settings("dp-failing"));
         L0StreamJob.ensureTopics(cfg);
         TestImageStream.produce(cfg.inputTopic(), VALID, INVALID, 7, 2, 0);
-        run(cfg, s -> s.map(new FailOnce(VALID / 4)).name("fail-once").setParallelism(2));
-        assertTrue(FailOnce.FAILED.get(), "the failure was not injected");
+        FailOnceAfterCheckpoint.reset();
+        run(cfg, s -> s.map(new FailOnceAfterCheckpoint(VALID / 4, 1)).name("fail-once").setParallelism(2));
+        assertTrue(FailOnceAfterCheckpoint.FAILED.get(), "the failure was not injected");
         assertMergedGapFreeAndComplete(cfg, SnapshotTopicReader.all(cfg.snapshotTopic()));
     }
 

@@ -13,8 +13,6 @@ import l0stream.connectors.trust.SnapshotTrust;
 import l0stream.model.DeviceChoice;
 import l0stream.model.SnapshotPredictor;
 
-import org.apache.flink.api.common.functions.RichMapFunction;
-import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -32,8 +30,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 
 /** The job on a MiniCluster against the real broker, with and without an injected failure. */
@@ -58,32 +54,6 @@ class PipelineRecoveryTest {
 
     static final int VALID = 1200;
     static final int INVALID = 40;
-
-    /** Throws once, after the first completed checkpoint and at least {@code after} records. */
-    static final class FailOnceAfterCheckpoint extends RichMapFunction<DecodedRecord, DecodedRecord> implements CheckpointListener {
-        private static final long serialVersionUID = 1L;
-        static final AtomicBoolean FAILED = new AtomicBoolean();
-        static final AtomicBoolean CHECKPOINTED = new AtomicBoolean();
-        static final AtomicLong SEEN = new AtomicLong();
-        private final long after;
-
-        FailOnceAfterCheckpoint(long after) {
-            this.after = after;
-        }
-
-        @Override
-        public DecodedRecord map(DecodedRecord r) {
-            if (SEEN.incrementAndGet() >= after && CHECKPOINTED.get() && FAILED.compareAndSet(false, true)) {
-                throw new IllegalStateException("injected failure (test)");
-            }
-            return r;
-        }
-
-        @Override
-        public void notifyCheckpointComplete(long checkpointId) {
-            CHECKPOINTED.set(true);
-        }
-    }
 
     private static PipelineConfig config(String name) {
         Map<String, String> m = new HashMap<>();
@@ -152,7 +122,8 @@ class PipelineRecoveryTest {
         PipelineConfig cfg = config("failing");
         L0StreamJob.ensureTopics(cfg);
         TestImageStream.produce(cfg.inputTopic(), VALID, INVALID, 5, 0, 0);
-        run(cfg, s -> s.map(new FailOnceAfterCheckpoint(VALID / 2)).name("fail-once").setParallelism(1));
+        FailOnceAfterCheckpoint.reset();
+        run(cfg, s -> s.map(new FailOnceAfterCheckpoint(VALID / 2, -1)).name("fail-once").setParallelism(1));
         assertTrue(FailOnceAfterCheckpoint.FAILED.get(), "the failure was not injected");
         assertGapFreeAndComplete(cfg, SnapshotTopicReader.all(cfg.snapshotTopic()));
     }

@@ -92,7 +92,6 @@ public final class ModelParameters {
             throw new IllegalArgumentException("Invalid arguments: " + sets.size() + " parameter sets and "
                     + coefficients.length + " coefficients");
         }
-        double[] norm = coefficients;
         TensorArchive.Contents first = read(sets.get(0));
         Map<String, double[]> sums = new LinkedHashMap<>();
         first.tensors().forEach((n, t) -> sums.put(n, new double[t.data().length]));
@@ -114,7 +113,7 @@ public final class ModelParameters {
                 double[] acc = e.getValue();
                 float[] d = t.data();
                 for (int k = 0; k < d.length; k++) {
-                    acc[k] += norm[s] * d[k];
+                    acc[k] += coefficients[s] * d[k];
                 }
             }
         }
