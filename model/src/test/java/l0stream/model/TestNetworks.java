@@ -66,4 +66,22 @@ public final class TestNetworks {
         }
         return m;
     }
+
+    /**
+     * Runs {@code body} with PyTorch's intra-op parallelism at one thread. Multi-threaded CPU
+     * kernels are not bitwise deterministic on every processor (on an AMD EPYC here, two threads
+     * gave vgg-narrow different losses from the second step on, dense or gated; one thread gave
+     * identical runs), so tests that compare two runs bit for bit run single-threaded: what they
+     * check is that state is complete, not the kernels' reduction order.
+     */
+    public static <T> T singleThreaded(java.util.concurrent.Callable<T> body) throws Exception {
+        PyTorchRuntime.engine();
+        int threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(1);
+        try {
+            return body.call();
+        } finally {
+            ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+        }
+    }
 }

@@ -108,6 +108,14 @@ public final class L0Trainer implements AutoCloseable {
 
     /** One training step on {@code batch}. */
     public StepResult train(Batch batch) {
+        return train(batch, config.lambda());
+    }
+
+    /**
+     * One training step on {@code batch} with the L0 penalty weighted by {@code lambda} instead of the
+     * configured λ (a continual learner relaxes it for a while after a drift).
+     */
+    public StepResult train(Batch batch, double lambda) {
         try (NDManager scope = manager.newSubManager()) {
             NDArray x = input(scope, batch);
             NDArray y = scope.create(toLong(batch.labels()), new Shape(batch.size()));
@@ -118,7 +126,7 @@ public final class L0Trainer implements AutoCloseable {
                 GatedNetwork.Forward f = network.forward(scope, x, true, noise);
                 NDArray logp = f.logits().logSoftmax(1);
                 NDArray ceArr = logp.mul(y.oneHot(architecture.numClasses())).sum(new int[] {1}).mean().neg();
-                NDArray penArr = network.penalty(scope, f.logAlphas(), config.lambda());
+                NDArray penArr = network.penalty(scope, f.logAlphas(), lambda);
                 gc.backward(ceArr.add(penArr));
                 ce = ceArr.getFloat();
                 penalty = penArr.getFloat();

@@ -58,6 +58,32 @@ public final class MomentumSgd implements ParameterOptimizer {
         return out;
     }
 
+    /**
+     * The buffers as this optimiser holds them (lr·buf), bit for bit: what a checkpoint stores, so a
+     * restore with the same learning rate continues exactly ((buf ÷ lr)·lr is not buf in float).
+     */
+    Map<String, NDArray> scaledStateTensors() {
+        return new LinkedHashMap<>(scaledBuffers);
+    }
+
+    float learningRate() {
+        return learningRate;
+    }
+
+    /** Restores {@link #scaledStateTensors} that were scaled by {@code scaledBy}; rescaled if the learning rate changed. */
+    void restoreScaled(Map<String, float[]> tensors, Map<String, long[]> shapes, long steps, float scaledBy) {
+        scaledBuffers.values().forEach(NDArray::close);
+        scaledBuffers.clear();
+        tensors.forEach((name, v) -> {
+            NDArray a = manager.create(v, new Shape(shapes.get(name)));
+            if (scaledBy != learningRate) {
+                a.muli(learningRate / scaledBy);
+            }
+            scaledBuffers.put(name, a);
+        });
+        this.steps = steps;
+    }
+
     @Override
     public long steps() {
         return steps;

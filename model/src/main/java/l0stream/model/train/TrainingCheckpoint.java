@@ -17,12 +17,15 @@ import java.util.Map;
 
 /**
  * The full training state of an {@link L0Trainer} as bytes: a {@link TensorArchive} with magic
- * {@code L0CK}, format version 1.
+ * {@code L0CK}, format version 2 (version 1 is read too).
  *
  * <p>Header: {@code {"format":"l0stream-checkpoint","network","gates","seed","step",
- * "noiseState","sgdSteps","adamSteps"}}. Tensors: {@code model/<name>} for every tensor of
+ * "noiseState","sgdSteps","adamSteps","sgdScaledBy"}}. Tensors: {@code model/<name>} for every tensor of
  * {@link l0stream.model.nn.GatedNetwork#state()} (weights, BN statistics, gate parameters),
- * {@code sgd/<param>} momentum buffers, {@code adam/<param>.exp_avg|exp_avg_sq}.
+ * {@code sgd-scaled/<param>} momentum buffers as the optimiser holds them (lr·buf, lr = sgdScaledBy),
+ * {@code adam/<param>.exp_avg|exp_avg_sq}. Version 1 stored {@code sgd/<param>} in PyTorch's
+ * convention (buf), which loses the last bit on the way back ((buf ÷ lr)·lr), so a restored trainer
+ * drifted from an uninterrupted one by a few ULPs.
  *
  * <p>A trainer restored from a checkpoint and trained on the same batches produces the same
  * parameters as one that never stopped: the gate noise state (a single long) is part of it.
@@ -32,7 +35,7 @@ import java.util.Map;
 public final class TrainingCheckpoint {
 
     public static final String MAGIC = "L0CK";
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
     public static final String WHAT = "training checkpoint";
 
     private TrainingCheckpoint() {}
@@ -48,10 +51,11 @@ public final class TrainingCheckpoint {
         h.put("noiseState", t.noise().state());
         h.put("sgdSteps", t.sgd().steps());
         h.put("adamSteps", t.adam().steps());
+        h.put("sgdScaledBy", (double) t.sgd().learningRate());
         List<Tensor> tensors = new ArrayList<>();
         t.network().state().forEach((n, a) -> tensors.add(tensor("model/" + n, a)));
         try (ai.djl.ndarray.NDManager scope = t.network().manager().newSubManager()) {
-            t.sgd().stateTensors(scope).forEach((n, a) -> tensors.add(tensor("sgd/" + n, a)));
+            t.sgd().scaledStateTensors().forEach((n, a) -> tensors.add(tensor("sgd-scaled/" + n, a)));
             t.adam().stateTensors(scope).forEach((n, a) -> tensors.add(tensor("adam/" + n, a)));
         }
         return TensorArchive.write(MAGIC, FORMAT_VERSION, h, tensors);
@@ -75,7 +79,14 @@ public final class TrainingCheckpoint {
             }
             e.getValue().set(FloatBuffer.wrap(saved.data()));
         }
-        restoreOptimizer(t.sgd(), c.tensors(), "sgd/", h.path("sgdSteps").asLong());
+        if (c.version() >= 2) {
+            Map<String, float[]> values = new HashMap<>();
+            Map<String, long[]> shapes = new HashMap<>();
+            select(c.tensors(), "sgd-scaled/", values, shapes);
+            t.sgd().restoreScaled(values, shapes, h.path("sgdSteps").asLong(), (float) h.path("sgdScaledBy").asDouble());
+        } else {
+            restoreOptimizer(t.sgd(), c.tensors(), "sgd/", h.path("sgdSteps").asLong());
+        }
         restoreOptimizer(t.adam(), c.tensors(), "adam/", h.path("adamSteps").asLong());
         t.noise().restore(h.path("noiseState").asLong());
         t.restoreStep(h.path("step").asLong());
@@ -84,13 +95,17 @@ public final class TrainingCheckpoint {
     private static void restoreOptimizer(ParameterOptimizer o, Map<String, Tensor> all, String prefix, long steps) {
         Map<String, float[]> values = new HashMap<>();
         Map<String, long[]> shapes = new HashMap<>();
+        select(all, prefix, values, shapes);
+        o.restore(values, shapes, steps);
+    }
+
+    private static void select(Map<String, Tensor> all, String prefix, Map<String, float[]> values, Map<String, long[]> shapes) {
         all.forEach((name, t) -> {
             if (name.startsWith(prefix)) {
                 values.put(name.substring(prefix.length()), t.data());
                 shapes.put(name.substring(prefix.length()), t.shape());
             }
         });
-        o.restore(values, shapes, steps);
     }
 
     private static void requireEqual(ObjectNode h, String field, String expected) throws ArtifactFormatException {
