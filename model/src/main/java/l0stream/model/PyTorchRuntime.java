@@ -25,18 +25,39 @@ public final class PyTorchRuntime {
 
     private PyTorchRuntime() {}
 
-    /** Returns the PyTorch engine, configuring offline mode and the cache on the first call. */
+    /**
+     * Returns the PyTorch engine, configuring offline mode and the cache on the first call, and
+     * checking that its convolution is right on this processor ({@link KernelSelfCheck}).
+     */
     public static Engine engine() {
         Engine e = engine;
         if (e == null) {
             synchronized (PyTorchRuntime.class) {
+                if (engine == null) {
+                    Engine loaded = loadUnchecked();
+                    KernelSelfCheck.verify(loaded);
+                    engine = loaded;
+                }
                 e = engine;
+            }
+        }
+        return e;
+    }
+
+    private static volatile Engine unchecked;
+
+    /** The engine without the kernel check: for the check itself. */
+    static Engine loadUnchecked() {
+        Engine e = unchecked;
+        if (e == null) {
+            synchronized (PyTorchRuntime.class) {
+                e = unchecked;
                 if (e == null) {
                     configure();
                     e = Engine.getEngine("PyTorch");
                     LOG.info("PyTorch engine {} loaded (cache {}, GPUs {})",
                             e.getVersion(), System.getProperty("DJL_CACHE_DIR"), e.getGpuCount());
-                    engine = e;
+                    unchecked = e;
                 }
             }
         }

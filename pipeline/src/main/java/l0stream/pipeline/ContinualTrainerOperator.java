@@ -2,6 +2,7 @@ package l0stream.pipeline;
 
 import l0stream.connectors.image.DecodedRecord;
 import l0stream.connectors.image.LabeledImage;
+import l0stream.model.continual.ContinualLearner;
 import l0stream.model.train.Batch;
 import l0stream.model.train.L0Trainer;
 import l0stream.model.train.ModelParameters;
@@ -33,8 +34,10 @@ import java.util.Iterator;
 import java.util.List;
 
 /**
- * The continual Dep-L0 trainer. Groups decoded images into micro-batches; each batch is first
- * scored by the current model (prequential, test-then-train) and then trained on. Every
+ * The continual Dep-L0 trainer. Groups decoded images into micro-batches and hands each to the
+ * {@link ContinualLearner} — the same loop the experiments drive — which scores it first
+ * (prequential, test-then-train), watches for drift, sets aside its forgetting probe, mixes in
+ * replayed past records and trains. Every
  * {@code snapshot-every-steps} steps and/or {@code snapshot-every-seconds} seconds it cuts a
  * snapshot: deterministic gates → compact network → artifact + manifest, emitted downstream with
  * the next version number. At the end of a bounded input it trains on the partial batch and cuts
@@ -78,6 +81,7 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
 
     private transient ListState<byte[]> checkpointed;
     private transient L0Trainer trainer;
+    private transient ContinualLearner learner;
     private transient TrainerState state;
     private transient double lastLoss;
     private transient double lastPenalty;
@@ -123,12 +127,21 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
             state = TrainerState.decode(it.next());
             trainer = L0Trainer.restore(model, state.model);
             state.model = null;
+            learner = new ContinualLearner(trainer, config.continual());
+            if (state.learner != null) {
+                learner.restoreState(state.learner);
+                state.learner = null;
+            } else {
+                learner.useRandomStream(subtask); // a state written before the learner existed
+            }
             LOG.info("Trainer restored at step {} (snapshot version {}, {} records trained, {} pending)",
                     trainer.step(), state.snapshotVersion, state.trainedRecords, state.pending.size());
         } else {
             state = new TrainerState();
             trainer = L0Trainer.create(model);
             trainer.useNoiseStream(subtask);
+            learner = new ContinualLearner(trainer, config.continual());
+            learner.useRandomStream(subtask);
         }
     }
 
@@ -149,6 +162,21 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
         Gauge.builder("expected_flops", () -> trainer.network().expectedCost().flops()).register(m);
         Gauge.builder("expected_params", () -> trainer.network().expectedCost().params()).register(m);
         Gauge.builder("snapshot_version", () -> state.snapshotVersion).register(m);
+        // continual learning: what the learner sees, not a running mean that hides a drift
+        Gauge.builder("windowed_accuracy", () -> learner.metrics().windowed()).register(m);
+        Gauge.builder("fading_accuracy", () -> learner.metrics().fading()).register(m);
+        Gauge.builder("retention_accuracy", () -> learner.retentionAccuracy()).register(m);
+        Gauge.builder("drift_detections", () -> learner.driftCount()).register(m);
+        Gauge.builder("records_since_drift", () -> learner.recordsSinceDrift()).register(m);
+        Gauge.builder("lambda_relaxed", () -> learner.relaxed() ? 1 : 0).register(m);
+        Gauge.builder("replay_size", () -> learner.replay().size()).register(m);
+        Gauge.builder("probe_held_out", () -> learner.heldOut()).register(m);
+        for (int c = 0; c < learner.metrics().numClasses(); c++) {
+            final int cls = c;
+            String label = Integer.toString(c);
+            Gauge.builder("class_accuracy", () -> learner.metrics().classWindowed(cls)).tag("class", label).register(m);
+            Gauge.builder("replay_images", () -> learner.replay().count(cls)).tag("class", label).register(m);
+        }
         int[] widths = trainer.network().architecture().gatedWidths();
         int[] gated = trainer.network().architecture().gatedLayers();
         for (int i = 0; i < widths.length; i++) {
@@ -213,22 +241,19 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
             images.get(i).copyPixelsTo(x, i * per);
             y[i] = images.get(i).label();
         }
-        Batch batch = new Batch(x, y);
-        int[] predicted = trainer.evaluate(batch); // test ...
-        int correct = 0;
-        for (int i = 0; i < y.length; i++) {
-            correct += predicted[i] == y[i] ? 1 : 0;
-        }
-        StepResult res = trainer.train(batch); // ... then train
+        ContinualLearner.Outcome res = learner.learn(new Batch(x, y)); // test, then train
+        int correct = res.correct();
         state.correct += correct;
         state.scored += y.length;
         state.intervalCorrect += correct;
         state.intervalScored += y.length;
         state.trainedRecords += y.length;
         state.roundRecords += y.length;
-        lastLoss = res.loss();
+        if (res.stepped()) {
+            lastLoss = res.step().loss();
+            lastPenalty = res.step().penalty();
+        }
         lastStepNanos = System.nanoTime();
-        lastPenalty = res.penalty();
         windowImages += y.length;
         long now = System.nanoTime();
         if (now - windowStart > 2_000_000_000L) {
@@ -238,6 +263,9 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
             openChannels = trainer.network().openChannels();
         }
         publishProgress();
+        if (!res.stepped()) {
+            return;
+        }
         if (averaging()) {
             if (state.outstandingShard == null && trainer.step() - state.stepAtLastShard >= config.mergeEverySteps()) {
                 sendShard();
@@ -251,7 +279,7 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
     private void cutSnapshot() {
         double accuracy = state.intervalScored == 0 ? prequentialAccuracy() : state.intervalCorrect / (double) state.intervalScored;
         emit(SnapshotCutter.cut(config, trainer, state.snapshotVersion + 1, trainer.step(), state.trainedRecords,
-                state.nextOffsets, accuracy));
+                state.nextOffsets, accuracy, SnapshotCutter.continual(learner)));
         state.intervalCorrect = 0;
         state.intervalScored = 0;
     }
@@ -261,9 +289,10 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
         state.snapshotVersion = cut.manifest().version();
         state.lastSnapshotStep = cut.manifest().step();
         output.collect(new StreamRecord<>(cut.snapshot()));
-        LOG.info("Snapshot v{} at step {}: open channels {}, FLOPs reduction {}, accuracy {}, {} bytes",
+        LOG.info("Snapshot v{} at step {}: open channels {}, FLOPs reduction {}, accuracy {}, retention {}, drifts {}, {} bytes",
                 cut.manifest().version(), cut.manifest().step(), cut.open(), String.format("%.3f", cut.manifest().flopsReduction()),
-                String.format("%.4f", cut.manifest().prequentialAccuracy()), cut.snapshot().artifact().length);
+                String.format("%.4f", cut.manifest().prequentialAccuracy()), String.format("%.3f", learner.retentionAccuracy()),
+                learner.driftCount(), cut.snapshot().artifact().length);
         publishProgress();
     }
 
@@ -320,7 +349,8 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
         long[] at = state.snapshotTally;
         long scored = t.scored() - at[3];
         double accuracy = scored == 0 ? 0 : (t.correct() - at[2]) / (double) scored;
-        emit(SnapshotCutter.cut(config, trainer, state.snapshotVersion + 1, t.steps(), t.records(), t.offsets(), accuracy));
+        emit(SnapshotCutter.cut(config, trainer, state.snapshotVersion + 1, t.steps(), t.records(), t.offsets(), accuracy,
+                SnapshotCutter.continual(learner)));
         state.snapshotTally[0] = t.steps();
         state.snapshotTally[1] = t.records();
         state.snapshotTally[2] = t.correct();
@@ -335,7 +365,8 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
     /** Per record: cheap (openChannels is replaced, never mutated, so it is shared, not copied). */
     private void publishProgress() {
         TrainingProgress.publish(jobId, subtask, new TrainingProgress(trainer.step(), state.trainedRecords,
-                state.pending.size(), imagesPerSecond, prequentialAccuracy(), openChannels, state.snapshotVersion, lastLoss, firstRecordNanos, lastStepNanos));
+                state.pending.size(), imagesPerSecond, prequentialAccuracy(), openChannels, state.snapshotVersion, lastLoss, firstRecordNanos,
+                lastStepNanos, learner.metrics().windowed(), learner.retentionAccuracy(), learner.driftCount()));
     }
 
     @Override
@@ -372,8 +403,10 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
         checkpointStarts.put(context.getCheckpointId(), System.nanoTime());
         super.snapshotState(context);
         state.model = trainer.checkpoint();
+        state.learner = learner.writeState();
         checkpointed.update(List.of(state.encode()));
         state.model = null;
+        state.learner = null;
     }
 
     @Override

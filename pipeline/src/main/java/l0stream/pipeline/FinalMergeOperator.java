@@ -136,7 +136,7 @@ public final class FinalMergeOperator extends AbstractStreamOperator<ModelSnapsh
             finals.clear(); // consumed: a restore after this point must not cut it again
             output.collect(new StreamRecord<>(cut.snapshot()));
             TrainingProgress.publish(getRuntimeContext().getJobInfo().getJobId().toString(), TrainingProgress.FINAL_MERGE,
-                    new TrainingProgress(0, 0, 0, 0, 0, cut.openChannels(), lastVersion, 0, 0, 0));
+                    new TrainingProgress(0, 0, 0, 0, 0, cut.openChannels(), lastVersion, 0, 0, 0, Double.NaN, Double.NaN, 0));
         }
     }
 }

@@ -4,6 +4,10 @@ import l0stream.connectors.image.DecodePolicy;
 import l0stream.connectors.kafka.KafkaClientConfig;
 import l0stream.model.DeviceChoice;
 import l0stream.model.ModelConfig;
+import l0stream.model.continual.ContinualConfig;
+import l0stream.model.continual.DriftDetector;
+import l0stream.model.continual.DriftResponse;
+import l0stream.model.continual.ReplayPolicy;
 import l0stream.model.gate.GateKind;
 import l0stream.model.nn.Architecture;
 
@@ -28,7 +32,7 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
                              long checkpointIntervalMs, int parallelism, long mergeEverySteps,
                              DecodePolicy.SizePolicy sizePolicy,
                              String transactionalIdPrefix, String signingKey, boolean allowUnsigned,
-                             KafkaClientConfig kafka) implements Serializable {
+                             KafkaClientConfig kafka, ContinualConfig continual) implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -95,6 +99,42 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
     public static final PipelineOption<Boolean> ALLOW_UNSIGNED = PipelineOption.bool("allow-unsigned", false,
             "publish unsigned snapshots when no signing-key is set (experiments only: serving refuses them by default)");
 
+    // ---- continual learning (the learner's keys; ContinualConfig validates them again) ----
+    private static final ContinualConfig CL = ContinualConfig.defaults();
+    public static final PipelineOption<Integer> REPLAY_CAPACITY = PipelineOption.intAtLeast("replay-capacity", CL.replayCapacity(), 0,
+            "replay buffer size in images, kept as 8-bit pixels in the checkpointed state (~0.8 MB per 1,000 28x28 images;"
+                    + " 0 = no replay); data-parallel trainers each keep one of their own partitions");
+    public static final PipelineOption<Double> REPLAY_RATIO = PipelineOption.doubleIn("replay-ratio", CL.replayRatio(), 0, 1,
+            "share of each trained micro-batch drawn from the replay buffer: batch-size new records get"
+                    + " round(b*r/(1-r)) replayed ones on top (0 = plain fine-tuning)");
+    public static final PipelineOption<String> REPLAY_POLICY = PipelineOption.choice("replay-policy", CL.replayPolicy().id(),
+            "which past records the replay buffer keeps", "reservoir", "class-balanced");
+    public static final PipelineOption<String> DRIFT_DETECTOR = PipelineOption.choice("drift-detector", CL.driftDetector().id(),
+            "change detector over the prequential error stream (only a rise of the error is a drift)", "none", "page-hinkley", "adwin");
+    public static final PipelineOption<Double> PH_DELTA = PipelineOption.doubleIn("ph-delta", CL.phDelta(), 0, Double.POSITIVE_INFINITY,
+            "Page-Hinkley: tolerated rise of the error rate (higher = fewer false alarms, slower detection)");
+    public static final PipelineOption<Double> PH_THRESHOLD = PipelineOption.doubleIn("ph-threshold", CL.phThreshold(), 1e-9,
+            Double.POSITIVE_INFINITY, "Page-Hinkley: detection threshold on the cumulative deviation");
+    public static final PipelineOption<Long> PH_MIN_RECORDS = PipelineOption.longAtLeast("ph-min-records", CL.phMinRecords(), 1,
+            "Page-Hinkley: records before the first possible detection (and after each one)");
+    public static final PipelineOption<Double> ADWIN_DELTA = PipelineOption.doubleIn("adwin-delta", CL.adwinDelta(), 1e-12, 1,
+            "ADWIN: confidence (smaller = fewer false alarms, slower detection)");
+    public static final PipelineOption<String> DRIFT_RESPONSE = PipelineOption.choice("drift-response", CL.driftResponse().id(),
+            "after a detection: nothing, or relax the sparsity pressure (lambda x relax-lambda-factor for relax-records records)",
+            "none", "relax");
+    public static final PipelineOption<Long> RELAX_RECORDS = PipelineOption.longAtLeast("relax-records", CL.relaxRecords(), 0,
+            "records during which lambda stays relaxed after a detection");
+    public static final PipelineOption<Double> RELAX_LAMBDA_FACTOR = PipelineOption.doubleIn("relax-lambda-factor", CL.relaxLambdaFactor(),
+            0, 1.000001, "lambda multiplier while relaxed, in [0, 1]");
+    public static final PipelineOption<Integer> PROBE_CAPACITY = PipelineOption.intAtLeast("probe-capacity", CL.probeCapacity(), 0,
+            "forgetting monitor: held-out probe size in images, reservoir-sampled from the stream and never trained on (0 = off)");
+    public static final PipelineOption<Long> PROBE_EVERY_STEPS = PipelineOption.longAtLeast("probe-every-steps", CL.probeEverySteps(), 1,
+            "forgetting monitor: score the probe (retention accuracy) every N training steps");
+    public static final PipelineOption<Integer> WINDOW_RECORDS = PipelineOption.intAtLeast("window-records", CL.windowRecords(), 1,
+            "window of the windowed and per-class prequential accuracy, in records");
+    public static final PipelineOption<Double> FADING_FACTOR = PipelineOption.doubleIn("fading-factor", CL.fadingFactor(), 1e-9, 1,
+            "alpha of the fading-factor prequential accuracy");
+
     public PipelineConfig {
         if (snapshotEverySteps == 0 && snapshotEverySeconds == 0) {
             throw new IllegalArgumentException("Invalid values 0 for snapshot-every-steps and snapshot-every-seconds:"
@@ -149,7 +189,14 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
                 DeviceChoice.parse(DEVICE.get(values), "device"), BATCH_SIZE.get(values), SNAPSHOT_EVERY_STEPS.get(values),
                 SNAPSHOT_EVERY_SECONDS.get(values), CHUNK_BYTES.get(values), CHECKPOINT_INTERVAL_MS.get(values),
                 PARALLELISM.get(values), MERGE_EVERY_STEPS.get(values), DecodePolicy.parseSize(SIZE_POLICY.get(values), "size-policy"),
-                TRANSACTIONAL_ID_PREFIX.get(values), SIGNING_KEY.get(values), ALLOW_UNSIGNED.get(values), kafka);
+                TRANSACTIONAL_ID_PREFIX.get(values), SIGNING_KEY.get(values), ALLOW_UNSIGNED.get(values), kafka,
+                new ContinualConfig(REPLAY_CAPACITY.get(values), REPLAY_RATIO.get(values),
+                        ReplayPolicy.parse(REPLAY_POLICY.get(values), REPLAY_POLICY.key()),
+                        DriftDetector.Kind.parse(DRIFT_DETECTOR.get(values), DRIFT_DETECTOR.key()), PH_DELTA.get(values),
+                        PH_THRESHOLD.get(values), PH_MIN_RECORDS.get(values), ADWIN_DELTA.get(values),
+                        DriftResponse.parse(DRIFT_RESPONSE.get(values), DRIFT_RESPONSE.key()), RELAX_RECORDS.get(values),
+                        RELAX_LAMBDA_FACTOR.get(values), PROBE_CAPACITY.get(values), PROBE_EVERY_STEPS.get(values),
+                        WINDOW_RECORDS.get(values), FADING_FACTOR.get(values), SEED.get(values)));
     }
 
     public static PipelineConfig defaults() {

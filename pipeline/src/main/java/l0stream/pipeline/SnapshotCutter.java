@@ -20,6 +20,17 @@ import java.util.Map;
  */
 final class SnapshotCutter {
 
+    /** The manifest's view of a learner. */
+    static SnapshotManifest.Continual continual(l0stream.model.continual.ContinualLearner l) {
+        return new SnapshotManifest.Continual(l.driftCount(), l.recordsSinceDrift() < 0 ? null : l.recordsSinceDrift(),
+                known(l.retentionAccuracy()), known(l.metrics().windowed()), known(l.metrics().fading()), l.replay().size(),
+                l.heldOut());
+    }
+
+    private static Double known(double v) {
+        return Double.isNaN(v) ? null : v;
+    }
+
     /** The cut snapshot and the open channels per gated layer it was cut with. */
     record Cut(ModelSnapshot snapshot, SnapshotManifest manifest, int[] openChannels, Map<String, Integer> open) {}
 
@@ -33,6 +44,12 @@ final class SnapshotCutter {
      */
     static Cut cut(PipelineConfig config, L0Trainer model, long version, long step, long records,
                    Map<String, Long> offsets, double accuracy) {
+        return cut(config, model, version, step, records, offsets, accuracy, null);
+    }
+
+    /** @param continual the learner's figures for the manifest, or null */
+    static Cut cut(PipelineConfig config, L0Trainer model, long version, long step, long records,
+                   Map<String, Long> offsets, double accuracy, SnapshotManifest.Continual continual) {
         long cutNanos = System.nanoTime();
         CompactNetwork compact = model.compact();
         int[] openChannels = model.network().openChannels();
@@ -52,7 +69,7 @@ final class SnapshotCutter {
                 version - 1, step, records, System.currentTimeMillis(), new LinkedHashMap<>(offsets), open,
                 expected.flops(), actual.flops(), expected.params(), actual.params(), denseFlops, accuracy,
                 artifact.length, SnapshotRecord.sha256Hex(artifact),
-                SnapshotRecord.chunksFor(artifact.length, config.chunkBytes()));
+                SnapshotRecord.chunksFor(artifact.length, config.chunkBytes()), continual);
         return new Cut(new ModelSnapshot(config.modelId(), version, manifest.toJson(), artifact, cutNanos), manifest,
                 openChannels, open);
     }

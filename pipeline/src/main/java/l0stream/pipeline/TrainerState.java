@@ -19,10 +19,11 @@ import java.util.Map;
  * {@link l0stream.model.train.TrainingCheckpoint} (weights, gates, optimiser state, step, RNG).
  *
  * <pre>
- * u8 format version (2; version 1 is read too, as a state without averaging)
+ * u8 format version (3; versions 1 and 2 are read too: 1 without averaging, 1 and 2 without a learner)
  * i64 snapshotVersion, trainedRecords, correct, scored, intervalCorrect, intervalScored, lastSnapshotStep
  * (version 2) i64 round, roundRecords, stepAtLastShard, i32 length + bytes of the outstanding shard (0: none),
  *             i64 × 4 snapshotTally (steps, records, correct, scored)
+ * (version 3) i32 length + bytes of the continual learner's state (0: none; see ContinualLearner#writeState)
  * i32 n, then n × (UTF topic-partition, i64 next offset)
  * i32 m, then m pending images × (i32 label, i64 ts, bool hasId [UTF id], i32 c, h, w, f32[c·h·w])
  * i32 length, then the model checkpoint bytes
@@ -30,7 +31,7 @@ import java.util.Map;
  */
 public final class TrainerState {
 
-    public static final int FORMAT_VERSION = 2;
+    public static final int FORMAT_VERSION = 3;
 
     long snapshotVersion;
     long trainedRecords;
@@ -51,6 +52,8 @@ public final class TrainerState {
     final long[] snapshotTally = new long[4];
     final Map<String, Long> nextOffsets = new LinkedHashMap<>();
     final List<LabeledImage> pending = new ArrayList<>();
+    /** The continual learner's state (replay buffer, probe, detector, metrics, random stream); null: fresh learner. */
+    byte[] learner;
     byte[] model;
 
     byte[] encode() {
@@ -70,6 +73,10 @@ public final class TrainerState {
             }
             for (long v : snapshotTally) {
                 out.writeLong(v);
+            }
+            out.writeInt(learner == null ? 0 : learner.length);
+            if (learner != null) {
+                out.write(learner);
             }
             out.writeInt(nextOffsets.size());
             for (Map.Entry<String, Long> e : nextOffsets.entrySet()) {
@@ -103,7 +110,7 @@ public final class TrainerState {
     static TrainerState decode(byte[] data) throws IOException {
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
         int version = in.readUnsignedByte();
-        if (version != FORMAT_VERSION && version != 1) {
+        if (version < 1 || version > FORMAT_VERSION) {
             throw new IOException("Trainer state has format version " + version + ", this job reads version "
                     + FORMAT_VERSION + " (state written by a newer l0stream?)");
         }
@@ -126,6 +133,13 @@ public final class TrainerState {
             }
             for (int i = 0; i < s.snapshotTally.length; i++) {
                 s.snapshotTally[i] = in.readLong();
+            }
+        }
+        if (version >= 3) {
+            int n3 = in.readInt();
+            if (n3 > 0) {
+                s.learner = new byte[n3];
+                in.readFully(s.learner);
             }
         }
         int n = in.readInt();

@@ -9,13 +9,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * cluster, watch the Flink web UI or the Prometheus metrics instead.
  *
  * <p>Data-parallel trainers each publish their own figures; {@link #latest()} adds them up (steps,
- * records, images/s), weights accuracy by records, and takes subtask 0's open channels and loss.
+ * records, images/s, drift detections), weights accuracy by records, and takes subtask 0's open channels,
+ * loss, windowed and retention accuracy.
  * The final merge publishes the version of the last snapshot it cut.
  */
 public record TrainingProgress(long step, long trainedRecords, int pendingRecords, double imagesPerSecond,
                                double prequentialAccuracy,
                                int[] openChannels, long snapshotVersion, double loss, long firstRecordNanos,
-                               long lastStepNanos) {
+                               long lastStepNanos, double windowedAccuracy, double retentionAccuracy, long driftDetections) {
 
     /** Key of the final merge's entry: it trains nothing, it only cuts the last snapshot. */
     static final int FINAL_MERGE = -1;
@@ -45,7 +46,7 @@ public record TrainingProgress(long step, long trainedRecords, int pendingRecord
         if (first == null) {
             return null;
         }
-        long step = 0, records = 0, version = 0, firstNanos = Long.MAX_VALUE, lastNanos = 0;
+        long step = 0, records = 0, version = 0, firstNanos = Long.MAX_VALUE, lastNanos = 0, drifts = 0;
         int pending = 0;
         double rate = 0, correct = 0;
         for (TrainingProgress p : BY_SUBTASK.values()) {
@@ -55,12 +56,14 @@ public record TrainingProgress(long step, long trainedRecords, int pendingRecord
             rate += p.imagesPerSecond;
             correct += p.prequentialAccuracy * p.trainedRecords;
             version = Math.max(version, p.snapshotVersion);
+            drifts += p.driftDetections;
             if (p.firstRecordNanos != 0) {
                 firstNanos = Math.min(firstNanos, p.firstRecordNanos);
             }
             lastNanos = Math.max(lastNanos, p.lastStepNanos);
         }
         return new TrainingProgress(step, records, pending, rate, records == 0 ? 0 : correct / records,
-                first.openChannels, version, first.loss, firstNanos == Long.MAX_VALUE ? 0 : firstNanos, lastNanos);
+                first.openChannels, version, first.loss, firstNanos == Long.MAX_VALUE ? 0 : firstNanos, lastNanos,
+                first.windowedAccuracy, first.retentionAccuracy, drifts);
     }
 }

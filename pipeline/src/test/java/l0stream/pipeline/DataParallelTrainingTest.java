@@ -67,14 +67,26 @@ class DataParallelTrainingTest {
         env.execute("l0stream-data-parallel-test");
     }
 
+    /**
+     * Exactly what the data-parallel job guarantees (docs/data-parallel-design.md, "What is guaranteed"):
+     * versions 1..n with no gap or duplicate; every snapshot a merged model over both trainers' partitions;
+     * merged snapshots before the last at least snapshot-every-steps summed steps apart; and a last
+     * snapshot, from the end-of-input merge, that counts every valid record once. How many merged
+     * snapshots come before it depends on when merges return (RPC, checkpoints), so it is not asserted.
+     */
     private static void assertMergedGapFreeAndComplete(PipelineConfig cfg, List<SnapshotManifest> ms) throws Exception {
-        assertTrue(ms.size() >= 3, "snapshots: " + ms.size());
+        assertTrue(ms.size() >= 1, "at least the end-of-input merge is published");
         for (int i = 0; i < ms.size(); i++) {
             SnapshotManifest m = ms.get(i);
             assertEquals(i + 1, m.version(), "versions must be 1..n in order, no gap, no duplicate");
             if (i > 0) {
                 assertTrue(m.step() > ms.get(i - 1).step(), "steps must increase");
                 assertTrue(m.trainedRecords() > ms.get(i - 1).trainedRecords(), "records must increase");
+            }
+            long previous = i == 0 ? 0 : ms.get(i - 1).step();
+            if (i < ms.size() - 1) {
+                assertTrue(m.step() - previous >= cfg.snapshotEverySteps(),
+                        "merged snapshots are cut only when snapshot-every-steps summed steps have passed: " + previous + " -> " + m.step());
             }
             // a merged model: its tally covers both trainers, each reading its own partition
             assertEquals(2, m.sourceOffsets().size(), "v" + m.version() + " offsets " + m.sourceOffsets());

@@ -55,4 +55,24 @@ class PipelineConfigTest {
             assertTrue(!o.doc().isBlank(), o.key());
         }
     }
+
+    @Test
+    void testContinualKeysAreTypedAndBadValuesNameTheKey() {
+        Map<String, String> ok = new java.util.HashMap<>(Map.of("allow-unsigned", "true", "replay-ratio", "0.25",
+                "replay-policy", "reservoir", "drift-detector", "adwin", "drift-response", "relax", "probe-capacity", "0"));
+        l0stream.model.continual.ContinualConfig c = PipelineConfig.from(ok).continual();
+        assertEquals(0.25, c.replayRatio());
+        assertEquals(l0stream.model.continual.ReplayPolicy.RESERVOIR, c.replayPolicy());
+        assertEquals(l0stream.model.continual.DriftDetector.Kind.ADWIN, c.driftDetector());
+        assertEquals(l0stream.model.continual.DriftResponse.RELAX, c.driftResponse());
+        assertEquals(0, c.probeCapacity());
+        for (String[] bad : new String[][] {{"replay-ratio", "1"}, {"replay-ratio", "-0.1"}, {"replay-capacity", "-1"},
+                {"replay-policy", "fifo"}, {"drift-detector", "ddm"}, {"drift-response", "reset"}, {"fading-factor", "1"},
+                {"probe-every-steps", "0"}}) {
+            Map<String, String> m = new java.util.HashMap<>(Map.of("allow-unsigned", "true"));
+            m.put(bad[0], bad[1]);
+            String e = error(m);
+            assertTrue(e.contains(bad[0]) && e.contains(bad[1]), e);
+        }
+    }
 }

@@ -114,7 +114,7 @@ public enum DriftScenario {
     }
 
     /** Rotates H×W×C pixels 90° clockwise (H = W for the datasets used here). */
-    static byte[] rotate90(byte[] px, int h, int w, int c) {
+    public static byte[] rotate90(byte[] px, int h, int w, int c) {
         byte[] out = new byte[px.length];
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {

@@ -33,20 +33,50 @@ import java.util.regex.Pattern;
  * @param artifactBytes       artifact length
  * @param artifactSha256      lower-case hex SHA-256 of the artifact
  * @param chunkCount          number of chunk records that carry the artifact
+ * @param continual           what the continual learner saw up to this snapshot (absent in manifests
+ *                            written before it existed, and in the end-of-input merge of data-parallel
+ *                            trainers); with several trainers, subtask 0's
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
+@com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
 public record SnapshotManifest(int manifestVersion, String modelId, long version, long parentVersion, long step,
                                long trainedRecords, long wallTimeMs, Map<String, Long> sourceOffsets,
                                Map<String, Integer> openChannels, double expectedFlops, double actualFlops,
                                double expectedParams, double actualParams, double denseFlops,
                                double prequentialAccuracy, long artifactBytes, String artifactSha256,
-                               int chunkCount) {
+                               int chunkCount, Continual continual) {
+
+    /**
+     * The continual learner's figures at the cut. Accuracies are null until known (JSON has no NaN).
+     *
+     * @param driftCount         drifts detected so far
+     * @param recordsSinceDrift  records since the last detection, null if none yet
+     * @param retentionAccuracy  accuracy on the held-out probe of past records at its last scoring
+     * @param windowedAccuracy   prequential accuracy over the last window-records records
+     * @param fadingAccuracy     fading-factor prequential accuracy
+     * @param replaySize         images in the replay buffer
+     * @param heldOut            records set aside for the probe so far (never trained on)
+     */
+    public record Continual(long driftCount, Long recordsSinceDrift, Double retentionAccuracy, Double windowedAccuracy,
+                            Double fadingAccuracy, int replaySize, long heldOut) {}
+
+    /** A manifest without continual-learning figures. */
+    public SnapshotManifest(int manifestVersion, String modelId, long version, long parentVersion, long step,
+                            long trainedRecords, long wallTimeMs, Map<String, Long> sourceOffsets,
+                            Map<String, Integer> openChannels, double expectedFlops, double actualFlops,
+                            double expectedParams, double actualParams, double denseFlops,
+                            double prequentialAccuracy, long artifactBytes, String artifactSha256, int chunkCount) {
+        this(manifestVersion, modelId, version, parentVersion, step, trainedRecords, wallTimeMs, sourceOffsets, openChannels,
+                expectedFlops, actualFlops, expectedParams, actualParams, denseFlops, prequentialAccuracy, artifactBytes,
+                artifactSha256, chunkCount, null);
+    }
 
     public static final int CURRENT_VERSION = 1;
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
+    @com.fasterxml.jackson.annotation.JsonCreator
     public SnapshotManifest {
         require(manifestVersion >= 1, manifestVersion, "manifestVersion", "must be >= 1");
         require(manifestVersion <= CURRENT_VERSION, manifestVersion, "manifestVersion",

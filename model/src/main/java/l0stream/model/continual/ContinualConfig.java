@@ -26,7 +26,10 @@ package l0stream.model.continual;
 public record ContinualConfig(int replayCapacity, double replayRatio, ReplayPolicy replayPolicy,
                               DriftDetector.Kind driftDetector, double phDelta, double phThreshold, long phMinRecords,
                               double adwinDelta, DriftResponse driftResponse, long relaxRecords, double relaxLambdaFactor,
-                              int probeCapacity, long probeEverySteps, int windowRecords, double fadingFactor, long seed) {
+                              int probeCapacity, long probeEverySteps, int windowRecords, double fadingFactor, long seed)
+        implements java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     public static final int DEFAULT_REPLAY_CAPACITY = 2000;
     public static final double DEFAULT_REPLAY_RATIO = 0.5;

@@ -23,8 +23,8 @@ import java.io.UncheckedIOException;
  *       accuracy, cumulative, windowed, fading and per class;
  *   <li><b>detect</b>: feeds each record's error (1 wrong, 0 right) to the drift detector; a detection
  *       is counted, logged and, with {@link DriftResponse#RELAX}, lowers λ for a while;
- *   <li><b>hold out</b>: the forgetting monitor's {@link HeldOutProbe} may take a record, which is then
- *       never trained on;
+ *   <li><b>hold out</b>: the forgetting monitor's {@link HeldOutProbe} may take a record (at most a
+ *       quarter of the batch), which is then never trained on;
  *   <li><b>train</b>: one step on the other new records plus round(b·r ÷ (1 − r)) records drawn from the
  *       replay buffer (drawn before this batch enters it, so replay is always of the past);
  *   <li><b>remember</b>: the trained new records are offered to the {@link ReplayBuffer};
@@ -41,6 +41,12 @@ public final class ContinualLearner {
     private static final Logger LOG = LoggerFactory.getLogger(ContinualLearner.class);
     private static final int STATE_VERSION = 1;
     private static final int PROBE_CHUNK = 512;
+    /**
+     * The probe takes at most 1/4 of a micro-batch, so that every micro-batch trains on new records
+     * and steps stay one per batch (snapshot-every-steps keeps its meaning); the probe fills over its
+     * first capacity × 4 records instead of its first capacity.
+     */
+    private static final int MAX_HELD_SHARE = 4;
 
     private final L0Trainer trainer;
     private final ContinualConfig config;
@@ -137,9 +143,10 @@ public final class ContinualLearner {
         byte[][] px = new byte[n][];
         boolean[] keep = new boolean[n];
         int kept = 0;
+        int maxHeld = n / MAX_HELD_SHARE;
         for (int i = 0; i < n; i++) {
             px[i] = ExampleStore.quantize(x, i * imageValues, imageValues);
-            keep[i] = !probe.offer(px[i], y[i], rnd);
+            keep[i] = i - kept >= maxHeld || !probe.offer(px[i], y[i], rnd); // i − kept: held so far
             kept += keep[i] ? 1 : 0;
         }
         heldOut += n - kept;

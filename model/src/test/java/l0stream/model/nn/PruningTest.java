@@ -88,7 +88,8 @@ class PruningTest {
             try (SnapshotPredictor p = SnapshotPredictor.of(compact, JsonNodeFactory.instance.objectNode(), DeviceChoice.CPU)) {
                 float[] got = p.logits(x, n);
                 float diff = TestNetworks.maxAbsDiff(gated, got);
-                assertTrue(diff <= 1e-4, arch.name() + " " + patterns + ": compact differs by " + diff);
+                float scale = TestNetworks.maxAbsDiff(gated, new float[gated.length]);
+                assertTrue(diff <= 1e-4, arch.name() + " " + patterns + ": compact differs by " + diff + " (logits up to " + scale + ")");
             }
             // analytic cost of the compact network
             assertEquals(analyticCost(compact.architecture()), compact.cost());

@@ -138,10 +138,11 @@ public final class DemoCommand {
                 summary = produced.get();
             }
             if (!json && p != null) {
-                System.err.printf(Locale.ROOT, "[%4.0fs] produced %,d  trained %,d  %,.0f img/s  step %,d  prequential acc %.3f"
-                        + "  open channels %s  snapshot v%d%n", (System.nanoTime() - start) / 1e9,
+                System.err.printf(Locale.ROOT, "[%4.0fs] produced %,d  trained %,d  %,.0f img/s  step %,d  acc last %,d %.3f"
+                        + "  retention %.3f  drifts %d  open channels %s  snapshot v%d%n", (System.nanoTime() - start) / 1e9,
                         summary != null ? summary.sent() : -1, p.trainedRecords(), p.imagesPerSecond(), p.step(),
-                        p.prequentialAccuracy(), Arrays.toString(p.openChannels()), p.snapshotVersion());
+                        cfg.continual().windowRecords(), p.windowedAccuracy(), p.retentionAccuracy(), p.driftDetections(),
+                        Arrays.toString(p.openChannels()), p.snapshotVersion());
             }
             if (job.getJobStatus().get().isGloballyTerminalState()) {
                 throw new IllegalStateException("the job ended early: " + job.getJobStatus().get()
@@ -176,6 +177,9 @@ public final class DemoCommand {
         out.put("trained_records", p.trainedRecords());
         out.put("steps", p.step());
         out.put("prequential_accuracy", Math.round(p.prequentialAccuracy() * 10000) / 10000.0);
+        putRounded(out, "windowed_accuracy", p.windowedAccuracy());
+        putRounded(out, "retention_accuracy", p.retentionAccuracy());
+        out.put("drift_detections", p.driftDetections());
         ArrayNode arr = out.putArray("snapshots");
         StringBuilder table = new StringBuilder(String.format(Locale.ROOT, "%n%-8s %8s %9s %-26s %10s %10s%n", "version",
                 "step", "accuracy", "open channels per layer", "FLOPs red.", "bytes"));
@@ -185,6 +189,10 @@ public final class DemoCommand {
             o.put("version", m.version()).put("step", m.step()).put("prequential_accuracy", m.prequentialAccuracy())
                     .put("flops_reduction", Math.round(m.flopsReduction() * 10000) / 10000.0)
                     .put("artifact_bytes", m.artifactBytes()).put("trained_records", m.trainedRecords());
+            if (m.continual() != null) {
+                putRounded(o, "retention_accuracy", m.continual().retentionAccuracy() == null ? Double.NaN : m.continual().retentionAccuracy());
+                o.put("drift_detections", m.continual().driftCount());
+            }
             ObjectNode open = o.putObject("open_channels");
             m.openChannels().forEach(open::put);
             table.append(String.format(Locale.ROOT, "%-8d %8d %9.4f %-26s %10.3f %,10d%n", m.version(), m.step(),
@@ -194,8 +202,19 @@ public final class DemoCommand {
             System.out.println(new ObjectMapper().writeValueAsString(out));
         } else {
             System.out.print(table);
-            System.out.printf(Locale.ROOT, "%n%d snapshots on %s; %,d records trained in %.0f s; overall prequential accuracy %.4f%n",
-                    snaps.size(), cfg.snapshotTopic(), p.trainedRecords(), seconds, p.prequentialAccuracy());
+            System.out.printf(Locale.ROOT, "%n%d snapshots on %s; %,d records trained in %.0f s; overall prequential accuracy %.4f;"
+                    + " last %,d records %.4f; retention (held-out probe) %.4f; drifts detected %d%n",
+                    snaps.size(), cfg.snapshotTopic(), p.trainedRecords(), seconds, p.prequentialAccuracy(),
+                    cfg.continual().windowRecords(), p.windowedAccuracy(), p.retentionAccuracy(), p.driftDetections());
+        }
+    }
+
+    /** JSON has no NaN: an unknown figure is null. */
+    private static void putRounded(ObjectNode o, String key, double v) {
+        if (Double.isNaN(v)) {
+            o.putNull(key);
+        } else {
+            o.put(key, Math.round(v * 10000) / 10000.0);
         }
     }
 

@@ -128,7 +128,10 @@ public final class PipelineBenchmark {
         return f;
     }
 
-    /** (a) The same work without Kafka or Flink: evaluate, then train, per batch. */
+    /**
+     * (a) The same work without Kafka or Flink: the job's own learning loop ({@link ContinualLearner},
+     * with the job's continual settings: replay, probe, detector) per batch.
+     */
     static double bare(PipelineConfig cfg, ImageDataset data, int n) {
         int bs = cfg.batchSize();
         List<Batch> batches = new ArrayList<>();
@@ -142,14 +145,13 @@ public final class PipelineBenchmark {
             batches.add(new Batch(x, y));
         }
         try (L0Trainer t = L0Trainer.create(cfg.modelConfig())) {
+            l0stream.model.continual.ContinualLearner learner = new l0stream.model.continual.ContinualLearner(t, cfg.continual());
             for (int w = 0; w < 10; w++) {
-                t.evaluate(batches.get(w));
-                t.train(batches.get(w));
+                learner.learn(batches.get(w));
             }
             long t0 = System.nanoTime();
             for (Batch b : batches) {
-                t.evaluate(b);
-                t.train(b);
+                learner.learn(b);
             }
             return batches.size() * bs / ((System.nanoTime() - t0) / 1e9);
         }

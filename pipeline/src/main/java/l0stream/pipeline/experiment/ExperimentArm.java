@@ -1,20 +1,58 @@
 package l0stream.pipeline.experiment;
 
+import l0stream.model.continual.ContinualConfig;
+import l0stream.model.continual.DriftResponse;
 import l0stream.model.gate.GateKind;
 
 import java.util.Locale;
 
-/** One configuration compared: a gate parameterisation and its λ (0 for the dense baseline). */
-public record ExperimentArm(GateKind gates, double lambda) {
+/**
+ * One configuration compared: a gate parameterisation, its λ (0 for the dense baseline), and how
+ * the continual learner runs (the same {@link ContinualConfig} the job takes).
+ *
+ * @param variant what the arm adds to plain fine-tuning, for display ("" for none, "+replay", ...)
+ */
+public record ExperimentArm(GateKind gates, double lambda, ContinualConfig continual, String variant) {
 
-    /** Display name: dense, L0-HC, Dep-L0 forward, Dep-L0 backward. */
+    /** Plain fine-tuning (no replay, no probe, no detector): the stationary comparison of gate kinds. */
+    public ExperimentArm(GateKind gates, double lambda) {
+        this(gates, lambda, ContinualConfig.fineTuning(), "");
+    }
+
+    /**
+     * Parses an arm of {@code experiment drift --arms}: a gate kind, then optional {@code +replay}
+     * (the job's default buffer), {@code +relax} (drift-response relax); the job's default detector
+     * and probe always run, so that every arm reports detections and retention.
+     */
+    public static ExperimentArm parse(String spec, double lambda, ContinualConfig jobDefaults, String key) {
+        String[] parts = spec.trim().split("\\+");
+        GateKind g = GateKind.parse(parts[0].trim(), key);
+        ContinualConfig c = jobDefaults.withReplay(0, 0, jobDefaults.replayPolicy())
+                .withDetector(jobDefaults.driftDetector(), DriftResponse.NONE);
+        StringBuilder v = new StringBuilder();
+        for (int i = 1; i < parts.length; i++) {
+            switch (parts[i].trim()) {
+                case "replay" -> c = c.withReplay(jobDefaults.replayCapacity(), jobDefaults.replayRatio(), jobDefaults.replayPolicy());
+                case "reservoir" -> c = c.withReplay(jobDefaults.replayCapacity(), jobDefaults.replayRatio(),
+                        l0stream.model.continual.ReplayPolicy.RESERVOIR);
+                case "relax" -> c = c.withDetector(c.driftDetector(), DriftResponse.RELAX);
+                default -> throw new IllegalArgumentException("Invalid value " + spec + " for " + key
+                        + ": expected a gate kind (dep-forward, dep-backward, hc, none) followed by +replay, +reservoir or +relax");
+            }
+            v.append('+').append(parts[i].trim());
+        }
+        return new ExperimentArm(g, g == GateKind.NONE ? 0 : lambda, c, v.toString());
+    }
+
+    /** Display name: dense, L0-HC, Dep-L0 forward, Dep-L0 backward, with the variant. */
     public String method() {
-        return switch (gates) {
+        String base = switch (gates) {
             case NONE -> "dense";
             case HC -> "L0-HC";
             case DEP_FORWARD -> "Dep-L0 forward";
             case DEP_BACKWARD -> "Dep-L0 backward";
         };
+        return variant.isEmpty() ? base : base + " " + variant;
     }
 
     public String label() {

@@ -79,6 +79,15 @@ public final class ExperimentCharts {
                 a.add(p.records(), p.windowAccuracy());
             }
             acc.addSeries(a);
+            XYSeries ret = new XYSeries(run.arm().method() + " retention (probe)");
+            for (RunResult.TracePoint p : run.trace()) {
+                if (!Double.isNaN(p.retentionAccuracy())) {
+                    ret.add(p.records(), p.retentionAccuracy());
+                }
+            }
+            if (!ret.isEmpty()) {
+                acc.addSeries(ret);
+            }
         }
         NumberAxis records = new NumberAxis("records streamed");
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(records);
@@ -88,9 +97,23 @@ public final class ExperimentCharts {
         XYPlot bottom = new XYPlot(acc, null, accAxis, new XYLineAndShapeRenderer(true, false));
         for (XYPlot p : new XYPlot[] {top, bottom}) {
             style(p);
+            // every detection, a thin line in its run's colour order
+            Color[] colours = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0x9467bd), new Color(0x8c564b)};
+            for (int r = 0; r < runs.size(); r++) {
+                for (long d : runs.get(r).detections()) {
+                    ValueMarker dm = new ValueMarker(d, colours[r % colours.length], new BasicStroke(0.8f));
+                    dm.setLabel(p == top ? "drift " + (r + 1) : null);
+                    dm.setLabelAnchor(RectangleAnchor.BOTTOM_RIGHT);
+                    dm.setLabelTextAnchor(TextAnchor.BOTTOM_LEFT);
+                    p.addDomainMarker(dm);
+                }
+            }
+            if (switchAt < 0) {
+                continue;
+            }
             ValueMarker m = new ValueMarker(switchAt, Color.RED, new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER,
                     1f, new float[] {6f, 4f}, 0f));
-            m.setLabel("classes 5–9 arrive");
+            m.setLabel("switch");
             m.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
             m.setLabelTextAnchor(TextAnchor.TOP_LEFT);
             p.addDomainMarker(m);

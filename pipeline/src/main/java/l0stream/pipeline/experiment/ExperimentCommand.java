@@ -36,8 +36,10 @@ import java.util.Map;
  *       accuracy, FLOPs and params reduction of the compact network, open channels per layer. A
  *       table, a CSV of every run, a PNG of accuracy vs FLOPs reduction, and with {@code --json}
  *       one JSON object as the last line.
- *   <li>{@code drift}: a class-incremental stream (classes 0–4, then 5–9); open channels per layer
- *       and windowed prequential accuracy over records, the switch marked — do gates reopen?
+ *   <li>{@code drift}: a stream that changes at a switch point ({@code --scenario class-incremental|
+ *       label-permute|rotate}, or {@code stationary} for false alarms), each arm through the job's own
+ *       continual learner with and without replay; all-class and old-task test accuracy at the end,
+ *       detection delay, false alarms, FLOPs reduction, open channels around the switch, retention.
  * </ul>
  */
 public final class ExperimentCommand {
@@ -55,7 +57,7 @@ public final class ExperimentCommand {
         }
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
         List<String> opts = new ArrayList<>(COMMON);
-        opts.addAll(argv[0].equals("compare") ? List.of("--lambdas") : List.of("--lambda", "--switch-at", "--arms"));
+        opts.addAll(argv[0].equals("compare") ? List.of("--lambdas") : List.of("--lambda", "--switch-at", "--arms", "--scenario"));
         Args a = Args.parse(rest, opts, List.of("--quick", "--json"));
         ObjectNode out = argv[0].equals("compare") ? compare(a) : drift(a);
         if (a.flag("--json")) {
@@ -126,40 +128,51 @@ public final class ExperimentCommand {
     static ObjectNode drift(Args a) throws IOException {
         boolean quick = a.flag("--quick");
         Data data = data(a, quick);
-        long records = a.longValue("--records", quick ? 4_000 : 60_000, 64);
-        long switchAt = a.longValue("--switch-at", records / 2, 1);
+        DriftScenario scenario = DriftScenario.parse(a.string("--scenario", "class-incremental"), "--scenario");
+        boolean stationary = scenario == DriftScenario.STATIONARY;
+        long records = a.longValue("--records", quick ? 4_000 : stationary ? 180_000 : 60_000, 64);
+        long switchAt = stationary ? Long.MAX_VALUE : a.longValue("--switch-at", records / 2, 1);
         double lambda = Double.parseDouble(a.string("--lambda", "3e-5"));
         List<Long> seeds = longs(a.string("--seeds", "1"), "--seeds");
-        StreamRun.Settings s = settings(a, records, DriftScenario.CLASS_INCREMENTAL, switchAt, quick ? 250 : 1_000);
+        StreamRun.Settings s = settings(a, records, scenario, switchAt, quick ? 250 : 1_000);
         Path out = outDir(a, "drift");
+        // every arm runs the job's own learner at the job's defaults (detector, probe), with or without replay
+        l0stream.model.continual.ContinualConfig job = l0stream.model.continual.ContinualConfig.defaults(); // the job keys' defaults
         List<ExperimentArm> arms = new ArrayList<>();
-        for (String g : a.string("--arms", "dep-forward,hc").split(",")) {
-            arms.add(new ExperimentArm(GateKind.parse(g.trim(), "--arms"), lambda));
+        String defaultArms = stationary ? "dep-forward+replay" : "dep-forward,dep-forward+replay,dep-forward+replay+relax,hc,hc+replay";
+        for (String g : a.string("--arms", defaultArms).split(",")) {
+            arms.add(ExperimentArm.parse(g, lambda, job, "--arms"));
         }
-        say("experiment drift: %s, classes 0-4 for %,d records then 5-9, %,d records in all, λ=%g; results in %s",
-                data.train().name(), switchAt, records, lambda, out);
+        say("experiment drift: %s, %s%s, %,d records in all, λ=%g, detector %s; results in %s", data.train().name(), scenario.id(),
+                stationary ? "" : String.format(Locale.ROOT, " at record %,d", switchAt), records, lambda, job.driftDetector().id(), out);
         PyTorchRuntime.engine();
         List<RunResult> runs = new ArrayList<>();
         for (ExperimentArm arm : arms) {
-            runs.add(StreamRun.run(arm, seeds.get(0), data.train(), data.test(), s, ExperimentCommand::say));
+            RunResult r = StreamRun.run(arm, seeds.get(0), data.train(), data.test(), s, ExperimentCommand::say);
+            say("%-34s test (all) %.4f, old task %.4f, FLOPs -%.1f%%, detections %s (%.0f s)", arm.label(), r.testAccuracy(),
+                    r.oldTaskAccuracy(), 100 * r.flopsReduction(), r.detections(), r.seconds());
+            runs.add(r);
         }
-        ExperimentCharts.drift(runs, switchAt, "Sparsity drift — " + s.network() + " on " + data.train().name()
-                + ", class-incremental (0–4, then 5–9)", out.resolve("drift.png"));
+        ExperimentCharts.drift(runs, stationary ? -1 : switchAt, "Continual learning — " + s.network() + " on " + data.train().name()
+                + ", " + scenario.id(), out.resolve("drift.png"));
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out.resolve("trace.csv")))) {
-            w.println("method,lambda,records,window_accuracy,open_channels");
+            w.println("method,lambda,records,window_accuracy,retention_accuracy,open_channels");
             for (RunResult r : runs) {
                 for (RunResult.TracePoint p : r.trace()) {
-                    w.printf(Locale.ROOT, "%s,%g,%d,%.4f,%s%n", r.arm().method(), r.arm().lambda(), p.records(), p.windowAccuracy(),
-                            join(p.openChannels()));
+                    w.printf(Locale.ROOT, "%s,%g,%d,%.4f,%.4f,%s%n", r.arm().method(), r.arm().lambda(), p.records(), p.windowAccuracy(),
+                            p.retentionAccuracy(), join(p.openChannels()));
                 }
             }
         }
         ObjectNode json = JSON.createObjectNode();
-        json.put("experiment", "drift").put("dataset", data.train().name()).put("network", s.network())
-                .put("records", records).put("switch_at", switchAt).put("lambda", lambda).put("out", out.toString());
+        json.put("experiment", "drift").put("scenario", scenario.id()).put("dataset", data.train().name()).put("network", s.network())
+                .put("records", records).put("lambda", lambda).put("detector", job.driftDetector().id()).put("out", out.toString());
+        if (!stationary) {
+            json.put("switch_at", switchAt);
+        }
         ArrayNode arr = json.putArray("runs");
-        StringBuilder table = new StringBuilder(String.format(Locale.ROOT, "%n%-18s %-22s %-22s %-22s %9s %9s%n", "method",
-                "open before switch", "fewest after switch", "open at end", "acc pre", "acc end"));
+        StringBuilder table = new StringBuilder(String.format(Locale.ROOT, "%n%-34s %9s %9s %9s %8s %7s %9s %-16s %-16s %-16s%n", "method",
+                "test all", "old task", "retention", "delay", "false", "FLOPs red", "open pre-switch", "fewest after", "open at end"));
         for (RunResult r : runs) {
             RunResult.TracePoint before = r.trace().stream().filter(p -> p.records() <= switchAt).reduce((x, y) -> y).orElse(r.trace().get(0));
             int[] minAfter = null;
@@ -169,7 +182,20 @@ public final class ExperimentCommand {
                 }
             }
             RunResult.TracePoint end = r.trace().get(r.trace().size() - 1);
+            long falseAlarms = r.detections().stream().filter(d -> d < switchAt).count();
+            Long delay = r.detections().stream().filter(d -> d >= switchAt).findFirst().map(d -> d - switchAt).orElse(null);
             ObjectNode o = toJson(r);
+            o.put("all_class_test_accuracy", round(r.testAccuracy()));
+            o.put("old_task_test_accuracy", round(r.oldTaskAccuracy()));
+            o.put("retention_accuracy", round(r.retentionAccuracy()));
+            if (delay == null) {
+                o.putNull("detection_delay_records");
+            } else {
+                o.put("detection_delay_records", delay);
+            }
+            o.put("false_alarms", falseAlarms);
+            ArrayNode det = o.putArray("detections");
+            r.detections().forEach(det::add);
             o.put("open_before_switch", join(before.openChannels()));
             o.put("open_min_after_switch", minAfter == null ? "" : join(minAfter));
             o.put("open_at_end", join(end.openChannels()));
@@ -177,11 +203,12 @@ public final class ExperimentCommand {
             o.put("window_accuracy_at_end", round(end.windowAccuracy()));
             ArrayNode t = o.putArray("trace");
             r.trace().forEach(p -> t.addObject().put("records", p.records()).put("window_accuracy", round(p.windowAccuracy()))
-                    .put("open_channels", join(p.openChannels())));
+                    .put("retention_accuracy", round(p.retentionAccuracy())).put("open_channels", join(p.openChannels())));
             arr.add(o);
-            table.append(String.format(Locale.ROOT, "%-18s %-22s %-22s %-22s %9.4f %9.4f%n", r.arm().method(),
-                    Arrays.toString(before.openChannels()), minAfter == null ? "-" : Arrays.toString(minAfter),
-                    Arrays.toString(end.openChannels()), before.windowAccuracy(), end.windowAccuracy()));
+            table.append(String.format(Locale.ROOT, "%-34s %9.4f %9.4f %9.4f %8s %7d %8.1f%% %-16s %-16s %-16s%n", r.arm().label(),
+                    r.testAccuracy(), r.oldTaskAccuracy(), r.retentionAccuracy(), delay == null ? "-" : delay.toString(), falseAlarms,
+                    100 * r.flopsReduction(), join(before.openChannels()), minAfter == null ? "-" : join(minAfter),
+                    join(end.openChannels())));
         }
         System.out.print(table);
         Files.writeString(out.resolve("summary.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json));
