@@ -75,6 +75,17 @@ record GrafanaDashboard(Path file, JsonNode root) {
         return out;
     }
 
+    /** The PromQL annotations (e.g. drift detections), as targets of panel −1 named after the annotation. */
+    List<Target> annotations() {
+        List<Target> out = new ArrayList<>();
+        for (JsonNode a : root.path("annotations").path("list")) {
+            if (a.hasNonNull("expr")) {
+                out.add(new Target(-1, "annotation " + a.path("name").asText(), "-", a.path("expr").asText(), a.path("datasource")));
+            }
+        }
+        return out;
+    }
+
     /** The template variables of type "query", in dashboard order (later ones may use earlier ones). */
     List<QueryVariable> queryVariables() {
         List<QueryVariable> out = new ArrayList<>();

@@ -56,6 +56,10 @@ class PipelineRecoveryTest {
     static final int INVALID = 40;
 
     private static PipelineConfig config(String name) {
+        return config(name, Map.of());
+    }
+
+    private static PipelineConfig config(String name, Map<String, String> extra) {
         Map<String, String> m = new HashMap<>();
         m.put("bootstrap", KafkaTestBroker.bootstrap());
         m.put("input-topic", name + "-images");
@@ -67,11 +71,17 @@ class PipelineRecoveryTest {
         m.put("device", "cpu");
         m.put("transactional-id-prefix", "t-" + name);
         m.put("signing-key", signingKey().toString());
+        m.putAll(extra);
         return PipelineConfig.from(m);
     }
 
+    /** The trainer's state (model, optimiser, 3.9 MB of default replay buffer) exceeds the 5 MiB in-JobManager limit. */
+    @TempDir
+    static Path checkpoints;
+
     private static void run(PipelineConfig cfg, UnaryOperator<DataStream<DecodedRecord>> hook) throws Exception {
         Configuration conf = new Configuration();
+        conf.setString("execution.checkpointing.dir", checkpoints.resolve(cfg.modelId() + "-" + cfg.inputTopic()).toUri().toString());
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(500));
@@ -126,5 +136,52 @@ class PipelineRecoveryTest {
         run(cfg, s -> s.map(new FailOnceAfterCheckpoint(VALID / 2, -1)).name("fail-once").setParallelism(1));
         assertTrue(FailOnceAfterCheckpoint.FAILED.get(), "the failure was not injected");
         assertGapFreeAndComplete(cfg, SnapshotTopicReader.all(cfg.snapshotTopic()));
+    }
+
+    /**
+     * Replay, the forgetting probe and drift detection on (tuned so that a short run detects drifts and
+     * relaxes λ), once uninterrupted and once with a failure injected mid-stream: the restored trainer
+     * must continue exactly as the uninterrupted one — replay buffer, probe, detector, relax window and
+     * random streams included — so the last snapshots are the same bytes (both runs use one model id,
+     * so the artifacts' metadata match too). PyTorch runs one intra-op thread here, so that the kernels'
+     * reduction order cannot differ between the two runs.
+     */
+    @Test
+    void testRecoveryContinuesExactlyAsAnUninterruptedRun() throws Exception {
+        Map<String, String> continual = Map.of("model-id", "twin", "replay-capacity", "300", "replay-ratio", "0.5",
+                "ph-threshold", "3", "ph-min-records", "20", "drift-response", "relax", "relax-records", "150",
+                "probe-capacity", "40", "probe-every-steps", "3");
+        PipelineConfig plain = config("twin-plain", continual);
+        PipelineConfig failing = config("twin-failing", continual);
+        l0stream.model.PyTorchRuntime.engine();
+        int threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(1);
+        try {
+            for (PipelineConfig cfg : List.of(plain, failing)) {
+                L0StreamJob.ensureTopics(cfg);
+                TestImageStream.produce(cfg.inputTopic(), VALID, INVALID, 5, 0, 0);
+            }
+            run(plain, s -> s);
+            FailOnceAfterCheckpoint.reset();
+            run(failing, s -> s.map(new FailOnceAfterCheckpoint(VALID / 2, -1)).name("fail-once").setParallelism(1));
+            assertTrue(FailOnceAfterCheckpoint.FAILED.get(), "the failure was not injected");
+        } finally {
+            ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+        }
+        List<SnapshotManifest> a = SnapshotTopicReader.all(plain.snapshotTopic());
+        List<SnapshotManifest> b = SnapshotTopicReader.all(failing.snapshotTopic());
+        assertGapFreeAndComplete(failing, b);
+        assertEquals(a.size(), b.size(), "same snapshots");
+        for (int i = 0; i < a.size(); i++) {
+            SnapshotManifest x = a.get(i);
+            SnapshotManifest y = b.get(i);
+            assertEquals(x.step(), y.step());
+            assertEquals(x.artifactSha256(), y.artifactSha256(), "v" + x.version() + ": the same model, bit for bit");
+            assertEquals(x.continual(), y.continual(), "v" + x.version() + ": the same learner figures");
+            assertEquals(x.prequentialAccuracy(), y.prequentialAccuracy());
+        }
+        SnapshotManifest.Continual last = a.get(a.size() - 1).continual();
+        assertTrue(last != null && last.replaySize() == 300 && last.heldOut() >= 40, "learner figures on the manifest: " + last);
+        assertTrue(last.retentionAccuracy() != null, "the probe was scored: " + last);
     }
 }

@@ -57,7 +57,8 @@ public final class ExperimentCommand {
         }
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
         List<String> opts = new ArrayList<>(COMMON);
-        opts.addAll(argv[0].equals("compare") ? List.of("--lambdas") : List.of("--lambda", "--switch-at", "--arms", "--scenario"));
+        opts.addAll(argv[0].equals("compare") ? List.of("--lambdas") : List.of("--lambda", "--switch-at", "--arms", "--scenario",
+                "--replay-capacity", "--replay-ratio", "--replay-policy", "--drift-detector"));
         Args a = Args.parse(rest, opts, List.of("--quick", "--json"));
         ObjectNode out = argv[0].equals("compare") ? compare(a) : drift(a);
         if (a.flag("--json")) {
@@ -137,9 +138,16 @@ public final class ExperimentCommand {
         StreamRun.Settings s = settings(a, records, scenario, switchAt, quick ? 250 : 1_000);
         Path out = outDir(a, "drift");
         // every arm runs the job's own learner at the job's defaults (detector, probe), with or without replay
-        l0stream.model.continual.ContinualConfig job = l0stream.model.continual.ContinualConfig.defaults(); // the job keys' defaults
+        // the job keys' defaults, or what --replay-* / --drift-detector set (same names and rules as the job's keys)
+        l0stream.model.continual.ContinualConfig dflt = l0stream.model.continual.ContinualConfig.defaults();
+        l0stream.model.continual.ContinualConfig job = dflt.withReplay(a.intValue("--replay-capacity", dflt.replayCapacity(), 0),
+                        Double.parseDouble(a.string("--replay-ratio", Double.toString(dflt.replayRatio()))),
+                        l0stream.model.continual.ReplayPolicy.parse(a.string("--replay-policy", dflt.replayPolicy().id()), "--replay-policy"))
+                .withDetector(l0stream.model.continual.DriftDetector.Kind.parse(a.string("--drift-detector", dflt.driftDetector().id()),
+                        "--drift-detector"), dflt.driftResponse());
         List<ExperimentArm> arms = new ArrayList<>();
-        String defaultArms = stationary ? "dep-forward+replay" : "dep-forward,dep-forward+replay,dep-forward+replay+relax,hc,hc+replay";
+        String defaultArms = stationary ? "dep-forward+replay"
+                : quick ? "dep-forward,dep-forward+replay" : "dep-forward,dep-forward+replay,dep-forward+replay+relax,hc,hc+replay";
         for (String g : a.string("--arms", defaultArms).split(",")) {
             arms.add(ExperimentArm.parse(g, lambda, job, "--arms"));
         }
@@ -166,7 +174,9 @@ public final class ExperimentCommand {
         }
         ObjectNode json = JSON.createObjectNode();
         json.put("experiment", "drift").put("scenario", scenario.id()).put("dataset", data.train().name()).put("network", s.network())
-                .put("records", records).put("lambda", lambda).put("detector", job.driftDetector().id()).put("out", out.toString());
+                .put("records", records).put("lambda", lambda).put("detector", job.driftDetector().id())
+                .put("replay_capacity", job.replayCapacity()).put("replay_ratio", job.replayRatio())
+                .put("replay_policy", job.replayPolicy().id()).put("out", out.toString());
         if (!stationary) {
             json.put("switch_at", switchAt);
         }
@@ -202,8 +212,15 @@ public final class ExperimentCommand {
             o.put("window_accuracy_before_switch", round(before.windowAccuracy()));
             o.put("window_accuracy_at_end", round(end.windowAccuracy()));
             ArrayNode t = o.putArray("trace");
-            r.trace().forEach(p -> t.addObject().put("records", p.records()).put("window_accuracy", round(p.windowAccuracy()))
-                    .put("retention_accuracy", round(p.retentionAccuracy())).put("open_channels", join(p.openChannels())));
+            r.trace().forEach(p -> {
+                ObjectNode tp = t.addObject().put("records", p.records()).put("window_accuracy", round(p.windowAccuracy()));
+                if (Double.isNaN(p.retentionAccuracy())) {
+                    tp.putNull("retention_accuracy"); // JSON has no NaN: not scored yet
+                } else {
+                    tp.put("retention_accuracy", round(p.retentionAccuracy()));
+                }
+                tp.put("open_channels", join(p.openChannels()));
+            });
             arr.add(o);
             table.append(String.format(Locale.ROOT, "%-34s %9.4f %9.4f %9.4f %8s %7d %8.1f%% %-16s %-16s %-16s%n", r.arm().label(),
                     r.testAccuracy(), r.oldTaskAccuracy(), r.retentionAccuracy(), delay == null ? "-" : delay.toString(), falseAlarms,

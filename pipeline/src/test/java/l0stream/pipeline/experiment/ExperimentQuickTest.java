@@ -64,10 +64,19 @@ class ExperimentQuickTest {
     void testDriftQuick() throws Exception {
         ObjectNode r = ExperimentCommand.drift(args("--quick", "--dataset", dataset(), "--out", out.toString()));
         assertEquals(2000, r.get("switch_at").asLong());
-        assertEquals(2, r.get("runs").size(), "Dep-L0 forward and L0-HC");
+        assertEquals(2, r.get("runs").size(), "Dep-L0 forward without and with replay");
+        assertEquals("Dep-L0 forward", r.get("runs").get(0).get("method").asText());
+        assertEquals("Dep-L0 forward +replay", r.get("runs").get(1).get("method").asText());
         for (JsonNode run : r.get("runs")) {
             assertEquals(16, run.get("trace").size(), "a point every 250 of 4,000 records");
             assertTrue(!run.get("open_before_switch").asText().isEmpty());
+            for (String k : new String[] {"all_class_test_accuracy", "old_task_test_accuracy", "false_alarms", "detection_delay_records",
+                    "retention_accuracy", "flops_reduction"}) {
+                assertTrue(run.has(k), k + " in " + run);
+            }
+            assertTrue(run.get("detections").isArray());
+            assertEquals(run.get("false_alarms").asLong(),
+                    java.util.stream.StreamSupport.stream(run.get("detections").spliterator(), false).filter(d -> d.asLong() < 2000).count());
         }
         assertPng(out.resolve("drift.png"));
         assertEquals(1 + 2 * 16, Files.readAllLines(out.resolve("trace.csv")).size());
