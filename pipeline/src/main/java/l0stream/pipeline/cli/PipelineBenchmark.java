@@ -56,8 +56,8 @@ public final class PipelineBenchmark {
     private PipelineBenchmark() {}
 
     public static void main(String[] argv) throws Exception {
-        Args a = Args.parse(argv, List.of("--records", "--batch", "--bootstrap", "--kafka-config", "--kafka-property"),
-                List.of("--json"));
+        Args a = Args.parse(argv, List.of("--records", "--batch", "--bootstrap", "--kafka-config", "--kafka-property",
+                "--replay-ratio", "--replay-capacity"), List.of("--json"));
         int n = a.intValue("--records", 12_800, 64);
         int batch = a.intValue("--batch", 64, 1);
         Path dir = Path.of(FashionMnist.DEFAULT_DIR);
@@ -89,10 +89,16 @@ public final class PipelineBenchmark {
         keys.put("device", "cpu");
         keys.put("transactional-id-prefix", "bench-" + run);
         keys.put("signing-key", KeysCommand.ensureDefaultKey(System.err::println).toString()); // as in production
+        // the continual learner's replay is part of the job's work (default on); both sides run it alike
+        for (String k : List.of("replay-ratio", "replay-capacity")) {
+            if (a.string("--" + k, null) != null) {
+                keys.put(k, a.string("--" + k, null));
+            }
+        }
         PipelineConfig cfg = PipelineConfig.from(keys);
         ObjectNode out = new ObjectMapper().createObjectNode();
         try {
-            double bare = bare(cfg, data, n);
+            double bare = bare(cfg, data, n, out);
             L0StreamJob.ensureTopics(cfg);
             produce(cfg, data, n);
             pipeline(cfg, n, out);
@@ -132,7 +138,7 @@ public final class PipelineBenchmark {
      * (a) The same work without Kafka or Flink: the job's own learning loop ({@link ContinualLearner},
      * with the job's continual settings: replay, probe, detector) per batch.
      */
-    static double bare(PipelineConfig cfg, ImageDataset data, int n) {
+    static double bare(PipelineConfig cfg, ImageDataset data, int n, ObjectNode out) {
         int bs = cfg.batchSize();
         List<Batch> batches = new ArrayList<>();
         for (int s = 0; s + bs <= n; s += bs) {
@@ -153,7 +159,13 @@ public final class PipelineBenchmark {
             for (Batch b : batches) {
                 learner.learn(b);
             }
-            return batches.size() * bs / ((System.nanoTime() - t0) / 1e9);
+            double rate = batches.size() * bs / ((System.nanoTime() - t0) / 1e9);
+            // what each checkpoint writes for the trainer: model + optimiser, and the learner (replay buffer, probe, ...)
+            out.put("trainer_model_state_bytes", t.checkpoint().length);
+            out.put("trainer_learner_state_bytes", learner.writeState().length);
+            out.put("replay_ratio", cfg.continual().replayRatio());
+            out.put("replay_capacity", cfg.continual().replayCapacity());
+            return rate;
         }
     }
 
