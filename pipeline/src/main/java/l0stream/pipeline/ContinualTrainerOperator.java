@@ -278,6 +278,7 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
     /** A single trainer: snapshots its own model. */
     private void cutSnapshot() {
         double accuracy = state.intervalScored == 0 ? prequentialAccuracy() : state.intervalCorrect / (double) state.intervalScored;
+        learner.refreshRetention(); // the snapshot's own retention figure
         emit(SnapshotCutter.cut(config, trainer, state.snapshotVersion + 1, trainer.step(), state.trainedRecords,
                 state.nextOffsets, accuracy, SnapshotCutter.continual(learner)));
         state.intervalCorrect = 0;
@@ -349,6 +350,7 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
         long[] at = state.snapshotTally;
         long scored = t.scored() - at[3];
         double accuracy = scored == 0 ? 0 : (t.correct() - at[2]) / (double) scored;
+        learner.refreshRetention(); // scored on exactly the merged model
         emit(SnapshotCutter.cut(config, trainer, state.snapshotVersion + 1, t.steps(), t.records(), t.offsets(), accuracy,
                 SnapshotCutter.continual(learner)));
         state.snapshotTally[0] = t.steps();

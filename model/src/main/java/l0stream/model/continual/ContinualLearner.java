@@ -183,6 +183,16 @@ public final class ContinualLearner {
         return new Outcome(n, correct, kept + k, k, n - kept, step, drift, probed);
     }
 
+    /**
+     * Scores the probe now (a snapshot is about to be cut), so that the snapshot's retention figure is
+     * its own model's; does nothing without a probe.
+     */
+    public void refreshRetention() {
+        if (probe.size() > 0) {
+            retentionAccuracy = scoreProbe();
+        }
+    }
+
     /** Accuracy of the current model on the held-out probe (NaN if it is empty). */
     public double scoreProbe() {
         int size = probe.size();
