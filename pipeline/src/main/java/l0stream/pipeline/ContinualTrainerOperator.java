@@ -6,7 +6,6 @@ import l0stream.model.continual.ContinualLearner;
 import l0stream.model.train.Batch;
 import l0stream.model.train.L0Trainer;
 import l0stream.model.train.ModelParameters;
-import l0stream.model.train.StepResult;
 import l0stream.pipeline.averaging.AveragingEvent;
 import l0stream.pipeline.averaging.AveragingMessage;
 import l0stream.pipeline.averaging.AveragingMessage.Merged;
@@ -249,10 +248,8 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
         state.intervalScored += y.length;
         state.trainedRecords += y.length;
         state.roundRecords += y.length;
-        if (res.stepped()) {
-            lastLoss = res.step().loss();
-            lastPenalty = res.step().penalty();
-        }
+        lastLoss = res.step().loss();
+        lastPenalty = res.step().penalty();
         lastStepNanos = System.nanoTime();
         windowImages += y.length;
         long now = System.nanoTime();
@@ -263,9 +260,6 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
             openChannels = trainer.network().openChannels();
         }
         publishProgress();
-        if (!res.stepped()) {
-            return;
-        }
         if (averaging()) {
             if (state.outstandingShard == null && trainer.step() - state.stepAtLastShard >= config.mergeEverySteps()) {
                 sendShard();

@@ -1,5 +1,7 @@
 package l0stream.model.continual;
 
+import l0stream.model.gate.GateNoise;
+
 import l0stream.model.train.Batch;
 import l0stream.model.train.L0Trainer;
 import l0stream.model.train.StepResult;
@@ -52,7 +54,7 @@ public final class ContinualLearner {
     private final ContinualConfig config;
     private final int numClasses;
     private final int imageValues;
-    private final StreamRandom rnd;
+    private final GateNoise rnd;
     private final ReplayBuffer replay;
     private final HeldOutProbe probe;
     private final DriftDetector detector;
@@ -66,10 +68,10 @@ public final class ContinualLearner {
     private long relaxRemaining;
     private double retentionAccuracy = Double.NaN;
 
-    /** What one {@link #learn} call did. */
+    /** What one {@link #learn} call did: every call takes one training step. */
     public record Outcome(int scored, int correct, int trained, int replayed, int heldOut, StepResult step,
                           boolean driftDetected, boolean probed) {
-        /** Whether a training step was taken (not when the probe took every record of the batch). */
+        /** Whether a training step was taken: always, as the probe takes at most a quarter of a batch. */
         public boolean stepped() {
             return step != null;
         }
@@ -80,7 +82,7 @@ public final class ContinualLearner {
         this.config = config;
         this.numClasses = trainer.network().architecture().numClasses();
         this.imageValues = trainer.network().architecture().inputSize();
-        this.rnd = new StreamRandom(config.seed() * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L);
+        this.rnd = new GateNoise(config.seed() * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L);
         this.replay = new ReplayBuffer(config.replayRatio() == 0 ? 0 : config.replayCapacity(), config.replayPolicy(),
                 numClasses, imageValues);
         this.probe = new HeldOutProbe(config.probeCapacity(), imageValues);
@@ -94,7 +96,7 @@ public final class ContinualLearner {
      */
     public void useRandomStream(int index) {
         if (index != 0) {
-            rnd.restore(new StreamRandom(rnd.state() ^ (0xD1B54A32D192ED03L * index)).nextLong());
+            rnd.restore(new GateNoise(rnd.state() ^ (0xD1B54A32D192ED03L * index)).nextLong());
         }
     }
 
@@ -139,20 +141,20 @@ public final class ContinualLearner {
                         records, driftCount, String.format("%.3f", metrics.windowed()));
             }
         }
-        // hold out (the probe) or keep for training, as 8-bit pixels
+        // hold out (the probe) or keep for training; 8-bit pixels only where the probe or the buffer stores them
+        boolean storesPixels = probe.capacity() > 0 || replay.capacity() > 0;
         byte[][] px = new byte[n][];
         boolean[] keep = new boolean[n];
         int kept = 0;
-        int maxHeld = n / MAX_HELD_SHARE;
+        int maxHeld = n / MAX_HELD_SHARE; // < n, so every batch trains on at least one new record
         for (int i = 0; i < n; i++) {
-            px[i] = ExampleStore.quantize(x, i * imageValues, imageValues);
+            if (storesPixels) {
+                px[i] = ExampleStore.quantize(x, i * imageValues, imageValues);
+            }
             keep[i] = i - kept >= maxHeld || !probe.offer(px[i], y[i], rnd); // i − kept: held so far
             kept += keep[i] ? 1 : 0;
         }
         heldOut += n - kept;
-        if (kept == 0) {
-            return new Outcome(n, correct, 0, 0, n, null, drift, false);
-        }
         int k = Math.min(config.replayFor(kept), replay.size());
         float[] tx = new float[(kept + k) * imageValues];
         int[] ty = new int[kept + k];
@@ -268,7 +270,7 @@ public final class ContinualLearner {
      * <pre>
      * u8 version (1)
      * i64 rng state, records, heldOut, replayed, driftCount, recordsSinceDrift, relaxRemaining; f64 retentionAccuracy
-     * metrics: i32 W, i32 pos, i32 filled, u8[filled] (label | right·0x80), f64 fadedCorrect, fadedCount, i64 correct, scored
+     * metrics: i32 n, u8[n] window oldest first (label | right·0x80), f64 fadedCorrect, fadedCount, i64 correct, scored
      * u8 detector kind (ordinal), then its own fields
      * replay: i64 seen, i32 classes, i64[classes] seen per class, i32 n, u16[n] labels, u8[n·pixels]
      * probe: i64 seen, i32 n, u16[n] labels, u8[n·pixels]

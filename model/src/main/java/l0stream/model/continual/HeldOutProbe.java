@@ -1,5 +1,7 @@
 package l0stream.model.continual;
 
+import l0stream.model.gate.GateNoise;
+
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
@@ -30,7 +32,7 @@ public final class HeldOutProbe {
     }
 
     /** @return true if the probe took the record (the caller must then not train on it) */
-    public boolean offer(byte[] px, int label, StreamRandom rnd) {
+    public boolean offer(byte[] px, int label, GateNoise rnd) {
         if (store.capacity() == 0) {
             return false;
         }

@@ -38,12 +38,22 @@ public final class PrequentialMetrics {
     }
 
     public void record(int label, boolean right) {
+        pushWindow(label, right);
+        if (right) {
+            correct++;
+        }
+        scored++;
+        fadedCorrect = alpha * fadedCorrect + (right ? 1 : 0);
+        fadedCount = alpha * fadedCount + 1;
+    }
+
+    /** Appends one record to the window, evicting the oldest once it holds W. */
+    private void pushWindow(int label, boolean right) {
         if (filled == window) {
             int old = ring[pos];
             int oldLabel = old & 0x7f;
-            boolean oldRight = (old & 0x80) != 0;
             classScored[oldLabel]--;
-            if (oldRight) {
+            if ((old & 0x80) != 0) {
                 classCorrect[oldLabel]--;
                 windowCorrect--;
             }
@@ -56,11 +66,7 @@ public final class PrequentialMetrics {
         if (right) {
             classCorrect[label]++;
             windowCorrect++;
-            correct++;
         }
-        scored++;
-        fadedCorrect = alpha * fadedCorrect + (right ? 1 : 0);
-        fadedCount = alpha * fadedCount + 1;
     }
 
     public double windowed() {
@@ -88,70 +94,38 @@ public final class PrequentialMetrics {
         return numClasses;
     }
 
+    /** The window oldest first (so the bytes do not depend on where the ring starts), then the totals. */
     void write(DataOutput out) throws IOException {
-        out.writeInt(window);
-        out.writeInt(pos);
         out.writeInt(filled);
-        out.write(ring, 0, filled == window ? window : filled);
+        int start = filled == window ? pos : 0;
+        for (int i = 0; i < filled; i++) {
+            out.writeByte(ring[(start + i) % window]);
+        }
         out.writeDouble(fadedCorrect);
         out.writeDouble(fadedCount);
         out.writeLong(correct);
         out.writeLong(scored);
     }
 
+    /** Reads what {@link #write} wrote; a smaller window keeps the newest records. */
     void read(DataInput in) throws IOException {
-        int w = in.readInt();
-        int p = in.readInt();
-        int f = in.readInt();
-        byte[] r = new byte[f];
-        in.readFully(r);
-        // replay the stored window in age order into this (possibly differently sized) window
         java.util.Arrays.fill(classScored, 0);
         java.util.Arrays.fill(classCorrect, 0);
         windowCorrect = 0;
         filled = 0;
         pos = 0;
-        int start = f == w ? p : 0;
-        if (w == window) {
-            // same window: the ring exactly as it was, so that the state writes back byte for byte
-            System.arraycopy(r, 0, ring, 0, f);
-            for (int i = 0; i < f; i++) {
-                int label = r[i] & 0x7f;
-                if (label >= numClasses) {
-                    throw new IOException("Invalid class " + label + " in learner state");
-                }
-                classScored[label]++;
-                if ((r[i] & 0x80) != 0) {
-                    classCorrect[label]++;
-                    windowCorrect++;
-                }
-            }
-            filled = f;
-            pos = p;
-        }
-        for (int i = 0; w != window && i < f; i++) {
-            int v = r[(start + i) % f];
+        int f = in.readInt();
+        for (int i = 0; i < f; i++) {
+            int v = in.readUnsignedByte();
             int label = v & 0x7f;
             if (label >= numClasses) {
                 throw new IOException("Invalid class " + label + " in learner state");
             }
-            recordWindowOnly(label, (v & 0x80) != 0);
+            pushWindow(label, (v & 0x80) != 0);
         }
         fadedCorrect = in.readDouble();
         fadedCount = in.readDouble();
         correct = in.readLong();
         scored = in.readLong();
-    }
-
-    private void recordWindowOnly(int label, boolean right) {
-        long c = correct;
-        long s = scored;
-        double fc = fadedCorrect;
-        double fn = fadedCount;
-        record(label, right);
-        correct = c;
-        scored = s;
-        fadedCorrect = fc;
-        fadedCount = fn;
     }
 }

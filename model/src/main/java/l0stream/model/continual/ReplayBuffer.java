@@ -1,5 +1,7 @@
 package l0stream.model.continual;
 
+import l0stream.model.gate.GateNoise;
+
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
@@ -7,7 +9,7 @@ import java.io.IOException;
 /**
  * Experience replay: a bounded buffer of past training records (8-bit pixels + label), filled by
  * {@link ReplayPolicy}, from which each micro-batch draws extra examples. Every random choice comes
- * from the caller's {@link StreamRandom}, so the buffer's content is a pure function of the stream
+ * from the caller's {@link GateNoise}, so the buffer's content is a pure function of the stream
  * and the seed, and survives a checkpoint exactly.
  */
 public final class ReplayBuffer {
@@ -58,7 +60,7 @@ public final class ReplayBuffer {
     }
 
     /** Offers one trained record; the policy decides whether it is kept and what it replaces. */
-    public void offer(byte[] px, int label, StreamRandom rnd) {
+    public void offer(byte[] px, int label, GateNoise rnd) {
         if (label < 0 || label >= numClasses) {
             throw new IllegalArgumentException("label " + label + " outside [0, " + numClasses + ")");
         }
@@ -92,7 +94,7 @@ public final class ReplayBuffer {
     }
 
     /** The class with the most images; ties broken at random so no class is always the one to shrink. */
-    private int largestClass(StreamRandom rnd) {
+    private int largestClass(GateNoise rnd) {
         int max = 0;
         int ties = 0;
         int pick = -1;
@@ -130,7 +132,7 @@ public final class ReplayBuffer {
      * Draws {@code k} distinct slots uniformly (k ≤ size; Floyd's algorithm, so O(k) random numbers),
      * in a deterministic order.
      */
-    public int[] sample(int k, StreamRandom rnd) {
+    public int[] sample(int k, GateNoise rnd) {
         int n = store.size();
         if (k > n) {
             throw new IllegalArgumentException("cannot draw " + k + " of " + n + " replay images");

@@ -1,5 +1,7 @@
 package l0stream.model.continual;
 
+import l0stream.model.gate.GateNoise;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -30,7 +32,7 @@ class ReplayBufferTest {
     void testCapacityNeverExceeded() {
         for (ReplayPolicy p : ReplayPolicy.values()) {
             ReplayBuffer b = new ReplayBuffer(37, p, 10, 8);
-            StreamRandom r = new StreamRandom(3);
+            GateNoise r = new GateNoise(3);
             for (int i = 0; i < 5_000; i++) {
                 b.offer(image(i), (int) (r.nextLong(10)), r);
                 assertTrue(b.size() <= 37, p + ": size " + b.size());
@@ -52,7 +54,7 @@ class ReplayBufferTest {
     @Test
     void testClassBalancedWithinOneImagePerClass() {
         ReplayBuffer b = new ReplayBuffer(100, ReplayPolicy.CLASS_BALANCED, 10, 8);
-        StreamRandom r = new StreamRandom(11);
+        GateNoise r = new GateNoise(11);
         for (int i = 0; i < 20_000; i++) {
             // first half: class c with weight ∝ c + 1; second half: only classes 5-9 (class-incremental)
             int label = i < 10_000 ? skewed(r) : 5 + r.nextInt(5);
@@ -73,7 +75,7 @@ class ReplayBufferTest {
         assertArrayEquals(new int[] {10, 10, 10, 10, 10, 10, 10, 10, 10, 10}, counts, Arrays.toString(counts));
     }
 
-    private static int skewed(StreamRandom r) {
+    private static int skewed(GateNoise r) {
         int t = r.nextInt(55);
         int c = 0;
         while (t >= c + 1) {
@@ -96,7 +98,7 @@ class ReplayBufferTest {
         int cap = 20;
         int trials = 2_000;
         int[] kept = new int[n];
-        StreamRandom r = new StreamRandom(2026);
+        GateNoise r = new GateNoise(2026);
         for (int t = 0; t < trials; t++) {
             ReplayBuffer b = new ReplayBuffer(cap, ReplayPolicy.RESERVOIR, 10, 8);
             for (int i = 0; i < n; i++) {
@@ -124,7 +126,7 @@ class ReplayBufferTest {
     @Test
     void testSampleDrawsDistinctSlots() {
         ReplayBuffer b = new ReplayBuffer(50, ReplayPolicy.RESERVOIR, 10, 8);
-        StreamRandom r = new StreamRandom(5);
+        GateNoise r = new GateNoise(5);
         for (int i = 0; i < 50; i++) {
             b.offer(image(i), i % 10, r);
         }
