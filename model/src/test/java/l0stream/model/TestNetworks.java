@@ -84,4 +84,38 @@ public final class TestNetworks {
             ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
         }
     }
+
+    /** Test-time gate patterns per gated layer: log α values (≤ −2.4 is a deterministic zero). */
+    public static float[] gatePattern(String kind, int width, Random rnd) {
+        float[] la = new float[width];
+        for (int j = 0; j < width; j++) {
+            switch (kind) {
+                case "all-open" -> la[j] = 5f;
+                case "single" -> la[j] = j == width / 2 ? 0.7f : -6f;
+                case "all-closed" -> la[j] = -6f;
+                default -> la[j] = rnd.nextFloat() < 0.5f ? -6f : (float) (rnd.nextGaussian() * 1.5); // mixed
+            }
+        }
+        return la;
+    }
+
+    /** Non-trivial BatchNorm statistics and affine parameters, so that folding them is exercised. */
+    public static void randomizeBatchNorm(l0stream.model.nn.GatedNetwork net, Random rnd) {
+        for (java.util.Map.Entry<String, NDArray> e : net.buffers().entrySet()) {
+            float[] v = new float[(int) e.getValue().getShape().size()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = e.getKey().endsWith("running_var") ? 0.5f + rnd.nextFloat() : (float) rnd.nextGaussian() * 0.3f;
+            }
+            set(e.getValue(), v);
+        }
+        net.weights().forEach((k, a) -> {
+            if (k.endsWith("bn.gamma") || k.endsWith("bn.beta")) {
+                float[] v = new float[(int) a.getShape().size()];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (float) (k.endsWith("gamma") ? 0.5 + rnd.nextFloat() : rnd.nextGaussian() * 0.2);
+                }
+                set(a, v);
+            }
+        });
+    }
 }

@@ -35,6 +35,11 @@ import java.util.Map;
  *         1     dtype (1 = float32)
  *         1     rank R, then R × 8 bytes dimensions (signed, ≥ 0)
  *         4·Π   values, float32, row-major
+ * only where the caller's format has sections (snapshot format 2 on):
+ *         4     section count S
+ * then S times:
+ *         2     name length L, then L bytes UTF-8 name
+ *         8     byte length N (signed, ≥ 0), then N bytes
  * end−32  32    SHA-256 of every byte before it
  * </pre>
  *
@@ -65,8 +70,11 @@ public final class TensorArchive {
         }
     }
 
-    /** What a reader returns: the header and the tensors in file order. */
-    public record Contents(int version, ObjectNode header, Map<String, Tensor> tensors) {}
+    /** A named opaque byte section (e.g. the ONNX form of a snapshot); the bytes are not copied. */
+    public record Section(String name, byte[] bytes) {}
+
+    /** What a reader returns: the header, the tensors and the sections, each in file order. */
+    public record Contents(int version, ObjectNode header, Map<String, Tensor> tensors, Map<String, byte[]> sections) {}
 
     private TensorArchive() {}
 
@@ -75,6 +83,15 @@ public final class TensorArchive {
     }
 
     public static byte[] write(String magic, int version, ObjectNode header, Collection<Tensor> tensors) {
+        return write(magic, version, header, tensors, null);
+    }
+
+    /**
+     * Writes an archive; {@code sections} null for a format without sections (nothing is written
+     * for them), otherwise the section list (possibly empty) after the tensors.
+     */
+    public static byte[] write(String magic, int version, ObjectNode header, Collection<Tensor> tensors,
+                               Collection<Section> sections) {
         byte[] m = magic.getBytes(StandardCharsets.US_ASCII);
         if (m.length != 4) {
             throw new IllegalArgumentException("Invalid value " + magic + " for magic: must be 4 ASCII bytes");
@@ -102,6 +119,16 @@ public final class TensorArchive {
                 buf.asFloatBuffer().put(t.data());
                 out.write(buf.array());
             }
+            if (sections != null) {
+                out.writeInt(sections.size());
+                for (Section sec : sections) {
+                    byte[] name = sec.name().getBytes(StandardCharsets.UTF_8);
+                    out.writeShort(name.length);
+                    out.write(name);
+                    out.writeLong(sec.bytes().length);
+                    out.write(sec.bytes());
+                }
+            }
             out.flush();
             byte[] body = bytes.toByteArray();
             long total = (long) body.length + HASH;
@@ -119,6 +146,12 @@ public final class TensorArchive {
      * ("snapshot artifact"); {@code maxVersion} is the newest format this reader understands.
      */
     public static Contents read(byte[] data, String magic, int maxVersion, String what)
+            throws ArtifactFormatException {
+        return read(data, magic, maxVersion, Integer.MAX_VALUE, what);
+    }
+
+    /** As {@link #read(byte[], String, int, String)}, for a format whose versions from {@code sectionsSince} on have sections. */
+    public static Contents read(byte[] data, String magic, int maxVersion, int sectionsSince, String what)
             throws ArtifactFormatException {
         if (data == null || data.length < PREAMBLE + 4 + 4 + HASH) {
             throw new ArtifactFormatException(what + " is truncated: " + (data == null ? 0 : data.length)
@@ -187,10 +220,28 @@ public final class TensorArchive {
                     throw new ArtifactFormatException(what + " has two tensors named " + n);
                 }
             }
+            Map<String, byte[]> sections = new LinkedHashMap<>();
+            if (version >= sectionsSince) {
+                int sectionCount = in.getInt();
+                for (int i = 0; i < sectionCount; i++) {
+                    byte[] name = new byte[Short.toUnsignedInt(in.getShort())];
+                    in.get(name);
+                    String n = new String(name, StandardCharsets.UTF_8);
+                    long length = in.getLong();
+                    if (length < 0 || length > in.remaining()) {
+                        throw new ArtifactFormatException(what + " section " + n + " runs past the end of the content");
+                    }
+                    byte[] bytes = new byte[(int) length];
+                    in.get(bytes);
+                    if (sections.put(n, bytes) != null) {
+                        throw new ArtifactFormatException(what + " has two sections named " + n);
+                    }
+                }
+            }
             if (in.remaining() != 0) {
                 throw new ArtifactFormatException(what + " has " + in.remaining() + " unparsed bytes");
             }
-            return new Contents(version, (ObjectNode) header, tensors);
+            return new Contents(version, (ObjectNode) header, tensors, sections);
         } catch (java.nio.BufferUnderflowException | ArithmeticException | IOException e) {
             if (e instanceof ArtifactFormatException afe) {
                 throw afe;

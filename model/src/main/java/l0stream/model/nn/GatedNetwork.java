@@ -43,7 +43,7 @@ import java.util.Map;
  */
 public final class GatedNetwork implements AutoCloseable {
 
-    static final float BN_EPSILON = 1e-5f;
+    public static final float BN_EPSILON = 1e-5f;
     /** DJL's convention: running = momentum·running + (1−momentum)·batch (PyTorch's 0.1). */
     static final float BN_MOMENTUM = 0.9f;
 

@@ -95,9 +95,11 @@ class ArtifactFormatTest {
     @Test
     void testFutureVersionIsRefused() {
         byte[] future = artifact.clone();
-        ByteBuffer.wrap(future).putShort(4, (short) 2);
+        int next = SnapshotArtifact.FORMAT_VERSION + 1;
+        ByteBuffer.wrap(future).putShort(4, (short) next);
         ArtifactFormatException e = assertThrows(ArtifactFormatException.class, () -> SnapshotArtifact.read(future));
-        assertTrue(e.getMessage().contains("format version 2") && e.getMessage().contains("1 to 1"), e.getMessage());
+        assertTrue(e.getMessage().contains("format version " + next)
+                && e.getMessage().contains("1 to " + SnapshotArtifact.FORMAT_VERSION), e.getMessage());
     }
 
     @Test

@@ -26,47 +26,14 @@ import java.util.Random;
 /** The compact network computes exactly what the gated network computes at test time. */
 class PruningTest {
 
-    /** Gate patterns per gated layer: log α values (≤ −2.4 is a deterministic zero). */
-    private static float[] pattern(String kind, int width, Random rnd) {
-        float[] la = new float[width];
-        for (int j = 0; j < width; j++) {
-            switch (kind) {
-                case "all-open" -> la[j] = 5f;
-                case "single" -> la[j] = j == width / 2 ? 0.7f : -6f;
-                case "all-closed" -> la[j] = -6f;
-                default -> la[j] = rnd.nextFloat() < 0.5f ? -6f : (float) (rnd.nextGaussian() * 1.5); // mixed
-            }
-        }
-        return la;
-    }
-
-    private static void randomizeBn(GatedNetwork net, Random rnd) {
-        for (Map.Entry<String, NDArray> e : net.buffers().entrySet()) {
-            float[] v = new float[(int) e.getValue().getShape().size()];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = e.getKey().endsWith("running_var") ? 0.5f + rnd.nextFloat() : (float) rnd.nextGaussian() * 0.3f;
-            }
-            TestNetworks.set(e.getValue(), v);
-        }
-        net.weights().forEach((k, a) -> {
-            if (k.endsWith("bn.gamma") || k.endsWith("bn.beta")) {
-                float[] v = new float[(int) a.getShape().size()];
-                for (int i = 0; i < v.length; i++) {
-                    v[i] = (float) (k.endsWith("gamma") ? 0.5 + rnd.nextFloat() : rnd.nextGaussian() * 0.2);
-                }
-                TestNetworks.set(a, v);
-            }
-        });
-    }
-
     private static void check(Architecture arch, List<String> patterns) {
         Random rnd = new Random(11);
         try (NDManager m = PyTorchRuntime.engine().newBaseManager();
              GatedNetwork net = new GatedNetwork(m, arch, GateKind.HC, new GateNoise(2))) {
-            randomizeBn(net, rnd);
+            TestNetworks.randomizeBatchNorm(net, rnd);
             int[] widths = arch.gatedWidths();
             for (int g = 0; g < widths.length; g++) {
-                TestNetworks.set(net.gateParameters().get("log_alpha" + g), pattern(patterns.get(g % patterns.size()), widths[g], rnd));
+                TestNetworks.set(net.gateParameters().get("log_alpha" + g), TestNetworks.gatePattern(patterns.get(g % patterns.size()), widths[g], rnd));
             }
             int n = 5;
             float[] x = new float[n * arch.inputSize()];
