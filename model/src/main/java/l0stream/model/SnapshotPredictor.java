@@ -20,7 +20,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * class probabilities. Thread-safe for concurrent {@link #predict} calls (each runs in its own
  * scope; inference does not touch shared state). Close it to free native memory.
  */
-public final class SnapshotPredictor implements AutoCloseable {
+public final class SnapshotPredictor implements ImageClassifier {
 
     private final NDManager manager;
     private final SequentialBlock block;
@@ -50,6 +50,7 @@ public final class SnapshotPredictor implements AutoCloseable {
         return new SnapshotPredictor(network, metadata, device.resolve(PyTorchRuntime.engine()));
     }
 
+    @Override
     public Architecture architecture() {
         return architecture;
     }
@@ -68,6 +69,7 @@ public final class SnapshotPredictor implements AutoCloseable {
     }
 
     /** Class probabilities (softmax of the logits), row-major (n × classes). */
+    @Override
     public float[] predict(float[] images, int n) {
         try (NDManager scope = manager.newSubManager()) {
             NDArray x = scope.create(images, new Shape(n, architecture.inputChannels(),

@@ -55,21 +55,39 @@ public final class L0StreamJob {
 
     private L0StreamJob() {}
 
-    /** Creates the input, dead-letter and snapshot topics if missing and waits for their leaders. */
-    public static void ensureTopics(PipelineConfig cfg) {
+    /** One of the job's topics after {@link #ensureTopics}: whether this call created it, and its settings. */
+    public record TopicState(String role, String name, int partitions, Map<String, String> configs, boolean created) {}
+
+    /**
+     * Creates the input, dead-letter and snapshot topics if missing and waits for their leaders.
+     * An existing snapshot topic whose {@code max.message.bytes} cannot take a chunk fails here,
+     * naming {@code chunk-bytes}, rather than at the first publish.
+     */
+    public static java.util.List<TopicState> ensureTopics(PipelineConfig cfg) {
         try (Admin admin = Admin.create(cfg.kafka().toProperties())) {
             Duration t = Duration.ofSeconds(60);
-            Topics.ensure(admin, cfg.inputTopic(), cfg.inputPartitions(), Map.of(), t);
-            if (cfg.parallelism() > 1) {
-                int partitions = partitions(admin, cfg.inputTopic());
-                if (partitions < cfg.parallelism()) {
-                    throw new IllegalArgumentException("Invalid value " + cfg.parallelism() + " for parallelism: topic "
-                            + cfg.inputTopic() + " (input-topic) has " + partitions + " partitions, and each data-parallel"
-                            + " trainer needs one of its own (add partitions, or lower parallelism)");
-                }
+            java.util.List<TopicState> out = new java.util.ArrayList<>();
+            boolean created = Topics.ensure(admin, cfg.inputTopic(), cfg.inputPartitions(), Map.of(), t);
+            int inputPartitions = partitions(admin, cfg.inputTopic());
+            out.add(new TopicState("input-topic", cfg.inputTopic(), inputPartitions, Map.of(), created));
+            if (cfg.parallelism() > 1 && inputPartitions < cfg.parallelism()) {
+                throw new IllegalArgumentException("Invalid value " + cfg.parallelism() + " for parallelism: topic "
+                        + cfg.inputTopic() + " (input-topic) has " + inputPartitions + " partitions, and each data-parallel"
+                        + " trainer needs one of its own (add partitions, or lower parallelism)");
             }
-            Topics.ensure(admin, cfg.deadLetterTopic(), 1, Map.of(), t);
-            Topics.ensure(admin, cfg.snapshotTopic(), 1, Map.of("max.message.bytes", Integer.toString(cfg.chunkBytes() + (1 << 20))), t);
+            created = Topics.ensure(admin, cfg.deadLetterTopic(), 1, Map.of(), t);
+            out.add(new TopicState("dead-letter topic", cfg.deadLetterTopic(), 1, Map.of(), created));
+            Map<String, String> snapshotConfigs = Map.of("max.message.bytes", Integer.toString(cfg.chunkBytes() + (1 << 20)));
+            created = Topics.ensure(admin, cfg.snapshotTopic(), 1, snapshotConfigs, t);
+            String max = Topics.config(admin, cfg.snapshotTopic(), "max.message.bytes", t);
+            if (max != null && Long.parseLong(max) < cfg.chunkBytes() + (64L << 10)) {
+                throw new IllegalArgumentException("Invalid value " + cfg.chunkBytes() + " for chunk-bytes: the existing topic "
+                        + cfg.snapshotTopic() + " (snapshot-topic) takes records of at most " + max + " bytes (max.message.bytes);"
+                        + " lower chunk-bytes or raise the topic's max.message.bytes");
+            }
+            out.add(new TopicState("snapshot-topic", cfg.snapshotTopic(), 1,
+                    Map.of("max.message.bytes", max == null ? "?" : max), created));
+            return out;
         }
     }
 

@@ -1,6 +1,6 @@
 package l0stream.serving;
 
-import l0stream.model.SnapshotPredictor;
+import l0stream.model.ImageClassifier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +30,7 @@ final class BatchedInference implements AutoCloseable {
 
     private static final Pending STOP = new Pending(new float[0], new CompletableFuture<>());
 
-    private final SnapshotPredictor predictor;
+    private final ImageClassifier predictor;
     private final int maxBatch;
     private final int imageSize;
     private final BlockingQueue<Pending> queue;
@@ -39,7 +39,7 @@ final class BatchedInference implements AutoCloseable {
     private final LongAdder batches = new LongAdder();
     private final LongAdder images = new LongAdder();
 
-    BatchedInference(SnapshotPredictor predictor, int maxBatch, String name) {
+    BatchedInference(ImageClassifier predictor, int maxBatch, String name) {
         if (maxBatch < 1) {
             throw new IllegalArgumentException("Invalid value " + maxBatch + " for --max-batch: must be >= 1");
         }

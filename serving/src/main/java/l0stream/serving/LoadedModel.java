@@ -1,7 +1,7 @@
 package l0stream.serving;
 
 import l0stream.connectors.snapshot.SnapshotManifest;
-import l0stream.model.SnapshotPredictor;
+import l0stream.model.ImageClassifier;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -13,14 +13,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class LoadedModel {
 
     private final SnapshotManifest manifest;
-    private final SnapshotPredictor predictor;
+    private final ImageClassifier predictor;
     private final BatchedInference inference;
     /** Default largest inference batch; beyond it a request waits for the next batch. */
     static final int DEFAULT_MAX_BATCH = 32;
     /** 1 for the catalog's own reference, +1 per in-flight request. */
     private final AtomicInteger refs = new AtomicInteger(1);
 
-    LoadedModel(SnapshotManifest manifest, SnapshotPredictor predictor, int maxBatch) {
+    LoadedModel(SnapshotManifest manifest, ImageClassifier predictor, int maxBatch) {
         this.manifest = manifest;
         this.predictor = predictor;
         this.inference = new BatchedInference(predictor, maxBatch, "v" + manifest.version());
@@ -39,7 +39,7 @@ public final class LoadedModel {
         return manifest.version();
     }
 
-    public SnapshotPredictor predictor() {
+    public ImageClassifier predictor() {
         return predictor;
     }
 

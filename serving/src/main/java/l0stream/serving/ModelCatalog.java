@@ -7,7 +7,7 @@ import l0stream.connectors.snapshot.SnapshotReader;
 import l0stream.connectors.snapshot.VerifiedSnapshot;
 import l0stream.connectors.trust.SnapshotTrust;
 import l0stream.model.DeviceChoice;
-import l0stream.model.SnapshotPredictor;
+import l0stream.model.ImageClassifier;
 import l0stream.model.artifact.ArtifactFormatException;
 
 import org.slf4j.Logger;
@@ -37,6 +37,7 @@ public final class ModelCatalog implements AutoCloseable {
     private final int keep;
     private final int maxBatch;
     private final DeviceChoice device;
+    private final ServingEngine engine;
     private final MeterRegistry metrics;
     private final Map<String, Long> refusedSeen = new java.util.HashMap<>();
     private final Counter loaded;
@@ -50,11 +51,18 @@ public final class ModelCatalog implements AutoCloseable {
      */
     public ModelCatalog(Properties client, String topic, SnapshotTrust trust, long pinned, int keep, int maxBatch,
                         DeviceChoice device, MeterRegistry metrics) {
-        this(new SnapshotReader(client, topic, java.util.Objects.requireNonNull(trust, "trust")), pinned, keep, maxBatch,
-                device, metrics);
+        this(client, topic, trust, pinned, keep, maxBatch, ServingEngine.DEFAULT, device, metrics);
     }
 
-    private ModelCatalog(SnapshotReader snapshots, long pinned, int keep, int maxBatch, DeviceChoice device, MeterRegistry metrics) {
+    /** @param engine what runs the forward passes */
+    public ModelCatalog(Properties client, String topic, SnapshotTrust trust, long pinned, int keep, int maxBatch,
+                        ServingEngine engine, DeviceChoice device, MeterRegistry metrics) {
+        this(new SnapshotReader(client, topic, java.util.Objects.requireNonNull(trust, "trust")), pinned, keep, maxBatch,
+                engine, device, metrics);
+    }
+
+    private ModelCatalog(SnapshotReader snapshots, long pinned, int keep, int maxBatch, ServingEngine engine,
+                         DeviceChoice device, MeterRegistry metrics) {
         if (maxBatch < 1) {
             throw new IllegalArgumentException("Invalid value " + maxBatch + " for --max-batch: must be >= 1");
         }
@@ -62,6 +70,7 @@ public final class ModelCatalog implements AutoCloseable {
         this.pinned = pinned;
         this.keep = Math.max(2, keep);
         this.device = device;
+        this.engine = java.util.Objects.requireNonNull(engine, "engine");
         this.metrics = metrics;
         for (String reason : new String[] {"corrupt", "artifact-mismatch", "incomplete", "unsigned", "untrusted-key",
                 "bad-signature", "unloadable"}) {
@@ -81,9 +90,9 @@ public final class ModelCatalog implements AutoCloseable {
      * A catalog of the given snapshots only, with no topic behind it: for benchmarks that measure
      * the HTTP path without a broker in the loop.
      */
-    public static ModelCatalog ofSnapshots(List<VerifiedSnapshot> snapshots, int maxBatch, DeviceChoice device,
-                                           MeterRegistry metrics) {
-        ModelCatalog c = new ModelCatalog(null, 0, snapshots.size(), maxBatch, device, metrics);
+    public static ModelCatalog ofSnapshots(List<VerifiedSnapshot> snapshots, int maxBatch, ServingEngine engine,
+                                           DeviceChoice device, MeterRegistry metrics) {
+        ModelCatalog c = new ModelCatalog(null, 0, snapshots.size(), maxBatch, engine, device, metrics);
         snapshots.forEach(c::add);
         return c;
     }
@@ -108,9 +117,9 @@ public final class ModelCatalog implements AutoCloseable {
     }
 
     void add(VerifiedSnapshot s) {
-        SnapshotPredictor p;
+        ImageClassifier p;
         try {
-            p = SnapshotPredictor.load(s.artifact(), device);
+            p = engine.load(s.artifact(), device);
         } catch (ArtifactFormatException | RuntimeException e) {
             refused("unloadable").increment();
             LOG.warn("snapshot {} v{} refused: {}", s.manifest().modelId(), s.manifest().version(), e.getMessage());
@@ -135,8 +144,8 @@ public final class ModelCatalog implements AutoCloseable {
         }
         loaded.increment();
         retired.forEach(LoadedModel::retire);
-        LOG.info("snapshot v{} loaded (step {}, FLOPs reduction {})", s.manifest().version(), s.manifest().step(),
-                String.format("%.3f", s.manifest().flopsReduction()));
+        LOG.info("snapshot v{} loaded in {} (step {}, FLOPs reduction {})", s.manifest().version(), engine,
+                s.manifest().step(), String.format("%.3f", s.manifest().flopsReduction()));
     }
 
     private Counter refused(String reason) {

@@ -13,7 +13,7 @@ import l0stream.connectors.snapshot.VerifiedSnapshot;
 import l0stream.model.DeviceChoice;
 import l0stream.model.ModelConfig;
 import l0stream.model.PyTorchRuntime;
-import l0stream.model.SnapshotPredictor;
+import l0stream.model.ImageClassifier;
 import l0stream.model.artifact.SnapshotArtifact;
 import l0stream.model.artifact.TensorArchive;
 import l0stream.model.bench.ModelBenchmark;
@@ -37,8 +37,9 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * {@code l0stream bench serve [--concurrency 8] [--seconds 8] [--rounds 2] [--prune-steps 300]
- * [--prune-lambda 5e-3] [--json]}: the dense LeNet against a compact Dep-L0 snapshot of it, at the
+ * {@code l0stream bench serve [--engine onnxruntime|djl] [--concurrency 8] [--seconds 8] [--rounds 2] [--prune-steps 300]
+ * [--prune-lambda 5e-3] [--json]}: first one forward pass of each engine timed at batch 1 and 32 (its fixed
+ * and per-image cost), then, with the chosen engine, the dense LeNet against a compact Dep-L0 snapshot of it, at the
  * same concurrency, in one run. Each model is measured twice over: model-only (concurrent
  * single-image calls through {@link BatchedInference}, the serving hot path without HTTP) and end
  * to end (concurrent {@code POST /v1/predict} through a real {@link ServingServer}). Arms alternate
@@ -50,8 +51,8 @@ public final class ServeBenchmark {
 
     private ServeBenchmark() {}
 
-    record Options(int concurrency, int seconds, int rounds, int pruneSteps, double pruneLambda, int maxBatch, DeviceChoice device,
-                   boolean json) {}
+    record Options(int concurrency, int seconds, int rounds, int pruneSteps, double pruneLambda, int maxBatch,
+                   ServingEngine engine, DeviceChoice device, boolean json) {}
 
     /** Latencies of one measurement, in nanoseconds, and the wall time they took. */
     record Sample(long[] latenciesNs, double seconds) {
@@ -77,11 +78,12 @@ public final class ServeBenchmark {
     }
 
     public static void main(String[] argv) throws Exception {
-        Args a = Args.parse(argv, List.of("--concurrency", "--seconds", "--rounds", "--prune-steps", "--prune-lambda", "--device", "--max-batch"),
-                List.of("--json"));
+        Args a = Args.parse(argv, List.of("--concurrency", "--seconds", "--rounds", "--prune-steps", "--prune-lambda", "--device",
+                "--max-batch", "--engine"), List.of("--json"));
         Options o = new Options(a.intValue("--concurrency", 8, 1), a.intValue("--seconds", 8, 1), a.intValue("--rounds", 2, 1),
                 a.intValue("--prune-steps", 300, 1), Double.parseDouble(a.string("--prune-lambda", "5e-3")),
                 a.intValue("--max-batch", LoadedModel.DEFAULT_MAX_BATCH, 1),
+                ServingEngine.parse(a.string("--engine", ServingEngine.DEFAULT.id()), "--engine"),
                 DeviceChoice.parse(a.string("--device", "cpu"), "--device"), a.flag("--json"));
         ObjectNode r = run(o);
         printTable(o, r);
@@ -124,12 +126,13 @@ public final class ServeBenchmark {
         List<Sample> compactHttp = new ArrayList<>();
         VariantSpec latest = VariantSpec.parse("latest", "--a");
         ServingServer.Options so = new ServingServer.Options("127.0.0.1", 0, latest, latest, 0, 1 << 20, o.concurrency());
-        try (SnapshotPredictor dp = SnapshotPredictor.of(dense, TensorArchive.json().createObjectNode(), o.device());
-             SnapshotPredictor cp = SnapshotPredictor.of(compact, TensorArchive.json().createObjectNode(), o.device());
+        ObjectNode passCost = passCosts(dense, compact, o.device());
+        try (ImageClassifier dp = o.engine().load(snapshot(dense, 1).artifact(), o.device());
+             ImageClassifier cp = o.engine().load(snapshot(compact, 2).artifact(), o.device());
              BatchedInference db = new BatchedInference(dp, o.maxBatch(), "bench-dense");
              BatchedInference cb = new BatchedInference(cp, o.maxBatch(), "bench-compact");
-             ModelCatalog dc = ModelCatalog.ofSnapshots(List.of(snapshot(dense, 1)), o.maxBatch(), o.device(), metrics);
-             ModelCatalog cc = ModelCatalog.ofSnapshots(List.of(snapshot(compact, 2)), o.maxBatch(), o.device(), metrics);
+             ModelCatalog dc = ModelCatalog.ofSnapshots(List.of(snapshot(dense, 1)), o.maxBatch(), o.engine(), o.device(), metrics);
+             ModelCatalog cc = ModelCatalog.ofSnapshots(List.of(snapshot(compact, 2)), o.maxBatch(), o.engine(), o.device(), metrics);
              ServingServer ds = new ServingServer(dc, so, metrics);
              ServingServer cs = new ServingServer(cc, so, metrics)) {
             Call denseCall = httpCall(ds.port(), raw);
@@ -154,7 +157,7 @@ public final class ServeBenchmark {
         Sample dh = Sample.merge(denseHttp);
         Sample ch = Sample.merge(compactHttp);
         ObjectNode out = JSON.createObjectNode();
-        out.put("network", "lenet5").put("concurrency", o.concurrency()).put("max_batch", o.maxBatch())
+        out.put("network", "lenet5").put("engine", o.engine().id()).put("concurrency", o.concurrency()).put("max_batch", o.maxBatch())
                 .put("model_dense_mean_batch", round(meanBatch[0], 2)).put("model_compact_mean_batch", round(meanBatch[1], 2)).put("seconds_per_arm", o.seconds() * o.rounds());
         out.put("flops_reduction", round(flopsReduction, 4));
         out.put("params_reduction", round(1 - compactCost.params() / denseCost.params(), 4));
@@ -169,7 +172,73 @@ public final class ServeBenchmark {
         out.put("speedup_target", round(0.8 / (1 - flopsReduction), 3));
         out.put("dense_p99_over_p50", round(dh.percentileMs(0.99) / dh.percentileMs(0.5), 2));
         out.put("compact_p99_over_p50", round(ch.percentileMs(0.99) / ch.percentileMs(0.5), 2));
+        out.set("pass_cost", passCost);
         return out;
+    }
+
+    /** Batch sizes at which one forward pass is timed per engine; the fixed cost is the fit's intercept. */
+    private static final int[] PASS_BATCHES = {1, 32};
+
+    /**
+     * The per-pass cost of each engine, dense and compact, single-threaded caller: the median time of
+     * one forward pass at batch 1 and 32, and the line through them, t(b) = fixed + b · per_image. The
+     * engines are interleaved pass by pass so that machine drift hits both alike.
+     */
+    static ObjectNode passCosts(CompactNetwork dense, CompactNetwork compact, DeviceChoice device) throws Exception {
+        progress("timing one forward pass per engine at batch %s", Arrays.toString(PASS_BATCHES));
+        ServingEngine[] engines = ServingEngine.values();
+        CompactNetwork[] nets = {dense, compact};
+        String[] netNames = {"dense", "compact"};
+        ImageClassifier[][] models = new ImageClassifier[engines.length][nets.length];
+        try {
+            for (int e = 0; e < engines.length; e++) {
+                for (int n = 0; n < nets.length; n++) {
+                    models[e][n] = engines[e].load(snapshot(nets[n], n + 1).artifact(), device);
+                }
+            }
+            float[] images = ModelBenchmark.synthetic(new Random(9), PASS_BATCHES[PASS_BATCHES.length - 1]).images();
+            int reps = 200;
+            long[][][][] t = new long[engines.length][nets.length][PASS_BATCHES.length][reps];
+            for (int r = -20; r < reps; r++) { // 20 untimed warm-up passes
+                for (int b = 0; b < PASS_BATCHES.length; b++) {
+                    for (int n = 0; n < nets.length; n++) {
+                        for (int e = 0; e < engines.length; e++) {
+                            long t0 = System.nanoTime();
+                            models[e][n].predict(images, PASS_BATCHES[b]);
+                            if (r >= 0) {
+                                t[e][n][b][r] = System.nanoTime() - t0;
+                            }
+                        }
+                    }
+                }
+            }
+            ObjectNode out = JSON.createObjectNode();
+            for (int e = 0; e < engines.length; e++) {
+                for (int n = 0; n < nets.length; n++) {
+                    double[] us = new double[PASS_BATCHES.length];
+                    for (int b = 0; b < PASS_BATCHES.length; b++) {
+                        long[] s = t[e][n][b].clone();
+                        Arrays.sort(s);
+                        us[b] = s[s.length / 2] / 1e3;
+                    }
+                    int b0 = PASS_BATCHES[0];
+                    int b1 = PASS_BATCHES[PASS_BATCHES.length - 1];
+                    double perImage = (us[us.length - 1] - us[0]) / (b1 - b0);
+                    ObjectNode c = out.putObject(engines[e].id() + "_" + netNames[n]);
+                    c.put("pass_us_batch_" + b0, round(us[0], 1)).put("pass_us_batch_" + b1, round(us[us.length - 1], 1))
+                            .put("fixed_us", round(us[0] - b0 * perImage, 1)).put("per_image_us", round(perImage, 2));
+                }
+            }
+            return out;
+        } finally {
+            for (ImageClassifier[] row : models) {
+                for (ImageClassifier m : row) {
+                    if (m != null) {
+                        m.close();
+                    }
+                }
+            }
+        }
     }
 
     /**
@@ -264,8 +333,13 @@ public final class ServeBenchmark {
 
     private static void printTable(Options o, ObjectNode r) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "%nserve benchmark: LeNet-5, concurrency %d, %d s per arm, FLOPs reduction %.3f, params reduction %.3f%n",
-                o.concurrency(), o.seconds() * o.rounds(), r.get("flops_reduction").asDouble(), r.get("params_reduction").asDouble()));
+        b.append(String.format(Locale.ROOT, "%none forward pass, median of 200 (single caller):%n"));
+        b.append(String.format(Locale.ROOT, "%-22s %14s %14s %12s %14s%n", "", "batch 1 us", "batch 32 us", "fixed us", "per image us"));
+        r.get("pass_cost").fields().forEachRemaining(e -> b.append(String.format(Locale.ROOT, "%-22s %14.1f %14.1f %12.1f %14.2f%n",
+                e.getKey().replace('_', ' '), e.getValue().get("pass_us_batch_1").asDouble(), e.getValue().get("pass_us_batch_32").asDouble(),
+                e.getValue().get("fixed_us").asDouble(), e.getValue().get("per_image_us").asDouble())));
+        b.append(String.format(Locale.ROOT, "%nserve benchmark (engine %s): LeNet-5, concurrency %d, %d s per arm, FLOPs reduction %.3f, params reduction %.3f%n",
+                o.engine(), o.concurrency(), o.seconds() * o.rounds(), r.get("flops_reduction").asDouble(), r.get("params_reduction").asDouble()));
         b.append(String.format(Locale.ROOT, "batching: up to %d images per forward pass; model-only mean batch dense %.1f, compact %.1f%n",
                 o.maxBatch(), r.get("model_dense_mean_batch").asDouble(), r.get("model_compact_mean_batch").asDouble()));
         b.append(String.format(Locale.ROOT, "%-22s %12s %12s %10s %10s%n", "", "requests/s", "p50 ms", "p99 ms", "p99/p50"));

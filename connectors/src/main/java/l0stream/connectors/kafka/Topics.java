@@ -21,8 +21,13 @@ public final class Topics {
 
     private Topics() {}
 
-    /** Creates {@code name} if missing (existing topics are left as they are), then awaits leaders. */
-    public static void ensure(Admin admin, String name, int partitions, Map<String, String> configs, Duration timeout) {
+    /**
+     * Creates {@code name} if missing (existing topics are left as they are), then awaits leaders.
+     *
+     * @return true if this call created the topic, false if it existed
+     */
+    public static boolean ensure(Admin admin, String name, int partitions, Map<String, String> configs, Duration timeout) {
+        boolean created = true;
         try {
             admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
                     .all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -30,10 +35,25 @@ public final class Topics {
             if (!(e.getCause() instanceof TopicExistsException)) {
                 throw new IllegalStateException("Cannot create topic " + name + ": " + e.getCause(), e.getCause());
             }
+            created = false;
         } catch (Exception e) {
             throw new IllegalStateException("Cannot create topic " + name + ": " + e, e);
         }
         awaitLeaders(admin, name, timeout);
+        return created;
+    }
+
+    /** The value of one topic config as the broker applies it (the topic's own, else the broker default). */
+    public static String config(Admin admin, String topic, String key, Duration timeout) {
+        org.apache.kafka.common.config.ConfigResource r =
+                new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+        try {
+            org.apache.kafka.clients.admin.ConfigEntry e = admin.describeConfigs(List.of(r)).all()
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS).get(r).get(key);
+            return e == null ? null : e.value();
+        } catch (Exception e) {
+            throw new IllegalStateException("Cannot read config " + key + " of topic " + topic + ": " + e, e);
+        }
     }
 
     /** Blocks until every partition of {@code name} has a leader. */

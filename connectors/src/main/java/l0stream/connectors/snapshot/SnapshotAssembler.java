@@ -65,6 +65,8 @@ public final class SnapshotAssembler {
 
     private static final class Pending {
         SnapshotManifest manifest;
+        byte[] manifestJson;
+        String signedBy;
         int chunkCount = -1;
         final Map<Integer, byte[]> chunks = new HashMap<>();
         boolean broken;
@@ -78,7 +80,7 @@ public final class SnapshotAssembler {
         try {
             version = Long.parseLong(header(headers, SnapshotRecord.HEADER_VERSION));
         } catch (RuntimeException e) {
-            report(corrupt, model, -1, "record without a valid snapshot-version header");
+            report("corrupt", corrupt, model, -1, "record without a valid snapshot-version header");
             return List.of();
         }
         if (version <= lastYielded.getOrDefault(model, 0L)) {
@@ -91,10 +93,11 @@ public final class SnapshotAssembler {
         }
         if (SnapshotRecord.MANIFEST.equals(type)) {
             try {
+                ManifestSignature signature = ManifestSignature.from(headers);
                 if (trust != null) {
-                    SnapshotTrust.Verdict v = trust.check(value == null ? new byte[0] : value, ManifestSignature.from(headers));
+                    SnapshotTrust.Verdict v = trust.check(value == null ? new byte[0] : value, signature);
                     if (!v.accepted()) {
-                        report(refusal(v.refusal().id()), model, version, "refused: " + v.reason());
+                        report(v.refusal().id(), refusal(v.refusal().id()), model, version, v.reason());
                         return List.of();
                     }
                 }
@@ -104,6 +107,8 @@ public final class SnapshotAssembler {
                             + " but its record is keyed " + model + " v" + version);
                 }
                 p.manifest = m;
+                p.manifestJson = value.clone();
+                p.signedBy = trust != null && signature != null ? signature.keyId() : null;
                 setCount(p, m.chunkCount());
             } catch (InvalidSnapshotException e) {
                 return broken(p, model, version, e.getMessage());
@@ -157,12 +162,12 @@ public final class SnapshotAssembler {
         }
         byte[] artifact = out.toByteArray();
         if (artifact.length != p.manifest.artifactBytes()) {
-            report(refusal("artifact-mismatch"), model, version, "artifact has " + artifact.length + " bytes, manifest says " + p.manifest.artifactBytes());
+            report("artifact-mismatch", refusal("artifact-mismatch"), model, version, "artifact has " + artifact.length + " bytes, manifest says " + p.manifest.artifactBytes());
             return List.of();
         }
         String sha = SnapshotRecord.sha256Hex(artifact);
         if (!sha.equals(p.manifest.artifactSha256())) {
-            report(refusal("artifact-mismatch"), model, version, "artifact SHA-256 " + sha + " does not match the manifest's " + p.manifest.artifactSha256());
+            report("artifact-mismatch", refusal("artifact-mismatch"), model, version, "artifact SHA-256 " + sha + " does not match the manifest's " + p.manifest.artifactSha256());
             return List.of();
         }
         // Older versions that never completed lost a chunk: drop them.
@@ -170,13 +175,13 @@ public final class SnapshotAssembler {
         while (it.hasNext()) {
             Map.Entry<Long, Pending> e = it.next();
             if (!e.getValue().broken) {
-                report(incomplete, model, e.getKey(), "superseded by v" + version + " while missing "
+                report("incomplete", incomplete, model, e.getKey(), "superseded by v" + version + " while missing "
                         + missing(e.getValue()));
             }
             it.remove();
         }
         lastYielded.put(model, version);
-        return List.of(new VerifiedSnapshot(p.manifest, artifact));
+        return List.of(new VerifiedSnapshot(p.manifest, artifact, p.manifestJson, p.signedBy));
     }
 
     private void evictIfTooMany(String model) {
@@ -184,7 +189,7 @@ public final class SnapshotAssembler {
         while (versions.size() > MAX_PENDING_PER_MODEL) {
             Map.Entry<Long, Pending> oldest = versions.pollFirstEntry();
             if (!oldest.getValue().broken) {
-                report(incomplete, model, oldest.getKey(), "evicted while missing " + missing(oldest.getValue()));
+                report("incomplete", incomplete, model, oldest.getKey(), "evicted while missing " + missing(oldest.getValue()));
             }
         }
     }
@@ -199,13 +204,14 @@ public final class SnapshotAssembler {
     private List<VerifiedSnapshot> broken(Pending p, String model, long version, String why) {
         p.broken = true;
         p.chunks.clear();
-        report(corrupt, model, version, why);
+        report("corrupt", corrupt, model, version, why);
         return List.of();
     }
 
-    private void report(AtomicLong counter, String model, long version, String why) {
+    /** Counts a refusal and keeps it as a sentence naming its reason as {@link #refusals()} does. */
+    private void report(String reason, AtomicLong counter, String model, long version, String why) {
         counter.incrementAndGet();
-        String msg = "snapshot " + model + " v" + version + " skipped: " + why;
+        String msg = "snapshot " + model + " v" + version + " refused (" + reason + "): " + why;
         problems.add(msg);
         LOG.warn(msg);
     }

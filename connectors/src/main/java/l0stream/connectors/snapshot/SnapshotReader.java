@@ -77,6 +77,25 @@ public final class SnapshotReader implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Polls until everything committed to the topic when this was called has been read (each
+     * partition's position reaches its last stable offset) and returns what it completed.
+     *
+     * @throws IllegalStateException if that takes longer than {@code timeout}
+     */
+    public List<VerifiedSnapshot> readToEnd(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        java.util.Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment(), timeout);
+        List<VerifiedSnapshot> out = new ArrayList<>();
+        while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey(), timeout) < e.getValue())) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("Could not read the snapshot topic to its end within " + timeout.toSeconds() + " s");
+            }
+            out.addAll(poll(Duration.ofMillis(200)));
+        }
+        return out;
+    }
+
     public SnapshotAssembler assembler() {
         return assembler;
     }

@@ -104,8 +104,8 @@ class SnapshotRecordsTest {
         assertEquals(1, asm.incomplete(), asm.problems().toString());
         assertEquals(1, asm.corrupt(), asm.problems().toString());
         assertTrue(asm.stale() > 0);
-        assertTrue(asm.problems().get(0).contains("v1 skipped: superseded by v2 while missing 1 of 5 chunks"), asm.problems().toString());
-        assertTrue(asm.problems().get(1).contains("v4 skipped: artifact SHA-256"), asm.problems().toString());
+        assertTrue(asm.problems().get(0).contains("v1 refused (incomplete): superseded by v2 while missing 1 of 5 chunks"), asm.problems().toString());
+        assertTrue(asm.problems().get(1).contains("v4 refused (artifact-mismatch): artifact SHA-256"), asm.problems().toString());
     }
 
     @Test

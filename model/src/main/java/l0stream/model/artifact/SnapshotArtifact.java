@@ -45,7 +45,7 @@ public final class SnapshotArtifact {
         /** The network as ONNX: the artifact's own section, or (format 1) exported now the same way. */
         public byte[] onnx() {
             byte[] own = sections.get(ONNX_SECTION);
-            return own != null ? own : SnapshotArtifact.onnx(network, metadata);
+            return own != null ? own : SnapshotArtifact.onnx(network, metadata, false);
         }
     }
 
@@ -58,7 +58,7 @@ public final class SnapshotArtifact {
         header.set("architecture", ArchitectureJson.write(network.architecture()));
         header.set("metadata", meta);
         return TensorArchive.write(MAGIC, FORMAT_VERSION, header, network.tensors().values(),
-                List.of(new TensorArchive.Section(ONNX_SECTION, onnx(network, meta))));
+                List.of(new TensorArchive.Section(ONNX_SECTION, onnx(network, meta, false))));
     }
 
     public static Loaded read(byte[] bytes) throws ArtifactFormatException {
@@ -78,17 +78,17 @@ public final class SnapshotArtifact {
     }
 
     /**
-     * The ONNX section as this writer makes it: BatchNorm unfolded (the graph mirrors the layer
-     * list), {@code model_version} = the metadata's {@code version}, every scalar metadata field
-     * as a {@code l0stream.<field>} prop.
+     * The network as ONNX the way this writer makes its section ({@code foldBatchNorm} false):
+     * {@code model_version} = the metadata's {@code version}, every scalar metadata field as a
+     * {@code l0stream.<field>} prop.
      */
-    static byte[] onnx(CompactNetwork network, ObjectNode metadata) {
+    public static byte[] onnx(CompactNetwork network, ObjectNode metadata, boolean foldBatchNorm) {
         Map<String, String> props = new LinkedHashMap<>();
         metadata.fields().forEachRemaining(e -> {
             if (e.getValue().isValueNode()) {
                 props.put(OnnxExport.METADATA_PREFIX + e.getKey(), e.getValue().asText());
             }
         });
-        return OnnxExport.export(network, new OnnxExport.Options(false, metadata.path("version").asLong(0), props));
+        return OnnxExport.export(network, new OnnxExport.Options(foldBatchNorm, metadata.path("version").asLong(0), props));
     }
 }

@@ -1,0 +1,62 @@
+package l0stream.serving;
+
+import l0stream.model.DeviceChoice;
+import l0stream.model.ImageClassifier;
+import l0stream.model.SnapshotPredictor;
+import l0stream.model.artifact.ArtifactFormatException;
+import l0stream.model.artifact.SnapshotArtifact;
+
+import java.util.Locale;
+
+/**
+ * What runs a snapshot's forward pass in {@code serve}: DJL's PyTorch engine on the native
+ * tensors, or ONNX Runtime on the snapshot's ONNX form. Both answer the same (the exporter's tests
+ * hold them to 1e-5); they differ in fixed cost per call (docs/performance.md, {@code bench serve}).
+ */
+public enum ServingEngine {
+    DJL("djl"),
+    ONNXRUNTIME("onnxruntime");
+
+    /** The engine {@code serve} uses unless told otherwise (measured: README "Serving engines"). */
+    public static final ServingEngine DEFAULT = ONNXRUNTIME;
+
+    private final String id;
+
+    ServingEngine(String id) {
+        this.id = id;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** Parses {@code djl | onnxruntime}; the error names {@code option}. */
+    public static ServingEngine parse(String value, String option) {
+        if (value != null) {
+            for (ServingEngine e : values()) {
+                if (e.id.equals(value.trim().toLowerCase(Locale.ROOT))) {
+                    return e;
+                }
+            }
+        }
+        throw new IllegalArgumentException("Invalid value " + value + " for " + option + ": expected djl or onnxruntime");
+    }
+
+    /** Loads a verified artifact; refuses what {@link SnapshotArtifact#read} refuses. */
+    public ImageClassifier load(byte[] artifact, DeviceChoice device) throws ArtifactFormatException {
+        SnapshotArtifact.Loaded loaded = SnapshotArtifact.read(artifact);
+        return load(loaded, device);
+    }
+
+    public ImageClassifier load(SnapshotArtifact.Loaded loaded, DeviceChoice device) throws ArtifactFormatException {
+        return switch (this) {
+            case DJL -> SnapshotPredictor.of(loaded.network(), loaded.metadata(), device);
+            case ONNXRUNTIME -> OnnxRuntimeClassifier.of(loaded, device);
+        };
+    }
+
+    @Override
+    public String toString() {
+        return id;
+    }
+}
