@@ -24,7 +24,13 @@ import java.util.Set;
  */
 final class OnnxRuntimeClassifier implements ImageClassifier {
 
-    /** Intra-op threads per session; as many as DJL's PyTorch uses, so the engines compare alike. */
+    /**
+     * Intra-op threads per session (default 1). Serving's parallelism is across requests: they are
+     * batched per model, and HTTP threads parse and answer them. For LeNet-sized passes (~0.1 ms) a
+     * second intra-op thread mostly spins on the core the HTTP threads need: on 2 cores, 1 thread
+     * gave 3,638 / 4,252 HTTP requests/s (dense / compact) against 2,062 / 2,785 with 2
+     * ({@code bench serve}, README "Serving engines"). Raise it for large networks.
+     */
     static final String THREADS_PROPERTY = "l0stream.onnxruntime.threads";
 
     private final OrtEnvironment env;
@@ -57,9 +63,9 @@ final class OnnxRuntimeClassifier implements ImageClassifier {
     }
 
     private static int threads() {
-        String v = System.getProperty(THREADS_PROPERTY, System.getProperty("ai.djl.pytorch.num_threads"));
+        String v = System.getProperty(THREADS_PROPERTY, "1");
         try {
-            return v == null ? Runtime.getRuntime().availableProcessors() : Math.max(1, Integer.parseInt(v.trim()));
+            return Math.max(1, Integer.parseInt(v.trim()));
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("Invalid value " + v + " for " + THREADS_PROPERTY + ": expected a thread count", e);
         }

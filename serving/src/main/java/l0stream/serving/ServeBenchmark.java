@@ -79,7 +79,8 @@ public final class ServeBenchmark {
 
     public static void main(String[] argv) throws Exception {
         Args a = Args.parse(argv, List.of("--concurrency", "--seconds", "--rounds", "--prune-steps", "--prune-lambda", "--device",
-                "--max-batch", "--engine"), List.of("--json"));
+                "--max-batch", "--engine", "--engine-threads"), List.of("--json"));
+        ServingEngine.threads(a.string("--engine-threads", null));
         Options o = new Options(a.intValue("--concurrency", 8, 1), a.intValue("--seconds", 8, 1), a.intValue("--rounds", 2, 1),
                 a.intValue("--prune-steps", 300, 1), Double.parseDouble(a.string("--prune-lambda", "5e-3")),
                 a.intValue("--max-batch", LoadedModel.DEFAULT_MAX_BATCH, 1),
@@ -181,8 +182,7 @@ public final class ServeBenchmark {
 
     /**
      * The per-pass cost of each engine, dense and compact, single-threaded caller: the median time of
-     * one forward pass at batch 1 and 32, and the line through them, t(b) = fixed + b · per_image. The
-     * engines are interleaved pass by pass so that machine drift hits both alike.
+     * one forward pass at batch 1 and 32, and the line through them, t(b) = fixed + b · per_image.
      */
     static ObjectNode passCosts(CompactNetwork dense, CompactNetwork compact, DeviceChoice device) throws Exception {
         progress("timing one forward pass per engine at batch %s", Arrays.toString(PASS_BATCHES));
@@ -197,16 +197,22 @@ public final class ServeBenchmark {
                 }
             }
             float[] images = ModelBenchmark.synthetic(new Random(9), PASS_BATCHES[PASS_BATCHES.length - 1]).images();
-            int reps = 200;
-            long[][][][] t = new long[engines.length][nets.length][PASS_BATCHES.length][reps];
-            for (int r = -20; r < reps; r++) { // 20 untimed warm-up passes
-                for (int b = 0; b < PASS_BATCHES.length; b++) {
+            // blocks of consecutive passes per engine, blocks interleaved over rounds: each engine's
+            // thread pool runs alone while timed (two pools spinning at once on two cores would
+            // measure their contention, not the engine), and drift hits every arm alike
+            int rounds = 5;
+            int block = 40;
+            long[][][][] t = new long[engines.length][nets.length][PASS_BATCHES.length][rounds * block];
+            for (int r = -1; r < rounds; r++) { // round -1: warm-up, untimed
+                for (int e = 0; e < engines.length; e++) {
                     for (int n = 0; n < nets.length; n++) {
-                        for (int e = 0; e < engines.length; e++) {
-                            long t0 = System.nanoTime();
-                            models[e][n].predict(images, PASS_BATCHES[b]);
-                            if (r >= 0) {
-                                t[e][n][b][r] = System.nanoTime() - t0;
+                        for (int b = 0; b < PASS_BATCHES.length; b++) {
+                            for (int k = 0; k < block; k++) {
+                                long t0 = System.nanoTime();
+                                models[e][n].predict(images, PASS_BATCHES[b]);
+                                if (r >= 0) {
+                                    t[e][n][b][r * block + k] = System.nanoTime() - t0;
+                                }
                             }
                         }
                     }
@@ -333,7 +339,7 @@ public final class ServeBenchmark {
 
     private static void printTable(Options o, ObjectNode r) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "%none forward pass, median of 200 (single caller):%n"));
+        b.append(String.format(Locale.ROOT, "%none forward pass, median of 200 in 5 interleaved blocks (single caller):%n"));
         b.append(String.format(Locale.ROOT, "%-22s %14s %14s %12s %14s%n", "", "batch 1 us", "batch 32 us", "fixed us", "per image us"));
         r.get("pass_cost").fields().forEachRemaining(e -> b.append(String.format(Locale.ROOT, "%-22s %14.1f %14.1f %12.1f %14.2f%n",
                 e.getKey().replace('_', ' '), e.getValue().get("pass_us_batch_1").asDouble(), e.getValue().get("pass_us_batch_32").asDouble(),

@@ -15,7 +15,7 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code l0stream serve --snapshots <topic> [--bootstrap 127.0.0.1:9092] [--host 127.0.0.1]
- * [--port 8080] [--engine onnxruntime|djl] [--a previous|latest|pinned:<v>] [--b latest] [--split 50] [--device auto] [--max-batch 32]
+ * [--port 8080] [--engine onnxruntime|djl] [--engine-threads 1] [--a previous|latest|pinned:<v>] [--b latest] [--split 50] [--device auto] [--max-batch 32]
  * [--threads 16] [--max-body-bytes 1048576] [--trusted-keys a.pub,b.pub] [--allow-unsigned]}. Only snapshots
  * signed by a trusted key are served.
  */
@@ -25,7 +25,7 @@ public final class ServeCommand {
 
     public static void main(String[] argv) throws Exception {
         Args a = Args.parse(argv, List.of("--bootstrap", "--snapshots", "--host", "--port", "--a", "--b", "--split",
-                "--device", "--engine", "--max-body-bytes", "--threads", "--max-batch", "--trusted-keys", "--kafka-config", "--kafka-property"), List.of("--allow-unsigned"));
+                "--device", "--engine", "--engine-threads", "--max-body-bytes", "--threads", "--max-batch", "--trusted-keys", "--kafka-config", "--kafka-property"), List.of("--allow-unsigned"));
         String topic = a.string("--snapshots", null);
         if (topic == null) {
             throw new IllegalArgumentException("Invalid value (missing) for --snapshots: the snapshot topic to serve from");
@@ -38,6 +38,7 @@ public final class ServeCommand {
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         long pinned = va.kind() == VariantSpec.Kind.PINNED ? va.version() : vb.kind() == VariantSpec.Kind.PINNED ? vb.version() : 0;
         SnapshotTrust trust = TrustedKeysOption.from(a, m -> System.err.println("serve: " + m));
+        ServingEngine.threads(a.string("--engine-threads", null));
         ServingEngine engine = ServingEngine.parse(a.string("--engine", ServingEngine.DEFAULT.id()), "--engine");
         ModelCatalog catalog = new ModelCatalog(client, topic, trust, pinned, 4, a.intValue("--max-batch", LoadedModel.DEFAULT_MAX_BATCH, 1),
                 engine, DeviceChoice.parse(a.string("--device", "auto"), "--device"), metrics);

@@ -30,6 +30,25 @@ public enum ServingEngine {
         return id;
     }
 
+    /**
+     * {@code --engine-threads N}: ONNX Runtime's intra-op threads per model (default 1, see
+     * {@link OnnxRuntimeClassifier#THREADS_PROPERTY}); null leaves the default. DJL's PyTorch
+     * threads are set per JVM by {@code ai.djl.pytorch.num_threads}.
+     */
+    static void threads(String value) {
+        if (value == null) {
+            return;
+        }
+        try {
+            if (Integer.parseInt(value.trim()) < 1) {
+                throw new NumberFormatException();
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("Invalid value " + value + " for --engine-threads: must be an integer >= 1", e);
+        }
+        System.setProperty(OnnxRuntimeClassifier.THREADS_PROPERTY, value.trim());
+    }
+
     /** Parses {@code djl | onnxruntime}; the error names {@code option}. */
     public static ServingEngine parse(String value, String option) {
         if (value != null) {
