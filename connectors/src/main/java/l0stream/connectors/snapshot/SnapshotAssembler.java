@@ -43,6 +43,7 @@ public final class SnapshotAssembler {
 
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotAssembler.class);
     private static final int MAX_PENDING_PER_MODEL = 4;
+    private static final java.util.regex.Pattern CHUNK_HEADER = java.util.regex.Pattern.compile("[0-9]{1,9}/[0-9]{1,9}");
 
     private final Map<String, TreeMap<Long, Pending>> pending = new HashMap<>();
     private final Map<String, Long> lastYielded = new HashMap<>();
@@ -118,10 +119,14 @@ public final class SnapshotAssembler {
             int i;
             int n;
             try {
+                // exactly i/n in ASCII digits: no sign, no extra parts (the spec's grammar)
+                if (c == null || !CHUNK_HEADER.matcher(c).matches()) {
+                    throw new IllegalArgumentException();
+                }
                 String[] parts = c.split("/");
                 i = Integer.parseInt(parts[0]);
                 n = Integer.parseInt(parts[1]);
-                if (parts.length != 2 || i < 1 || i > n) {
+                if (i < 1 || i > n) {
                     throw new IllegalArgumentException();
                 }
             } catch (RuntimeException e) {
@@ -156,7 +161,8 @@ public final class SnapshotAssembler {
     private List<VerifiedSnapshot> complete(String model, long version, Pending p) {
         TreeMap<Long, Pending> versions = pending.get(model);
         versions.remove(version);
-        ByteArrayOutputStream out = new ByteArrayOutputStream((int) p.manifest.artifactBytes());
+        // sized from what arrived, not from the manifest's claim (which may be anything up to 2^63)
+        ByteArrayOutputStream out = new ByteArrayOutputStream(p.chunks.values().stream().mapToInt(c -> c.length).sum());
         for (int i = 1; i <= p.chunkCount; i++) {
             out.writeBytes(p.chunks.get(i));
         }

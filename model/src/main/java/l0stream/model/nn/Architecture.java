@@ -139,19 +139,19 @@ public record Architecture(String name, int inputChannels, int inputHeight, int 
 
     /**
      * Fan-in multiplier of each layer's input: the spatial size of the flattened feature map for
-     * the first dense layer after a conv, 1 otherwise. Used for the penalty and for costs.
+     * the first dense layer (after a conv, or on the input image itself), 1 otherwise. Used for the penalty and for costs.
      */
     public int[] inputSpatial() {
         int[] out = new int[layers.size()];
         int[] hw = {inputHeight, inputWidth};
-        boolean prevConv = false;
+        boolean prevSpatial = true; // the input image is a feature map too: a dense layer on it sees C·H·W
         for (int i = 0; i < layers.size(); i++) {
             LayerSpec l = layers.get(i);
-            out[i] = (l instanceof LayerSpec.Dense && prevConv) ? hw[0] * hw[1] : 1;
+            out[i] = (l instanceof LayerSpec.Dense && prevSpatial) ? hw[0] * hw[1] : 1;
             if (l instanceof LayerSpec.Conv c) {
                 hw = convOut(hw, c);
             }
-            prevConv = l instanceof LayerSpec.Conv;
+            prevSpatial = l instanceof LayerSpec.Conv;
         }
         return out;
     }
