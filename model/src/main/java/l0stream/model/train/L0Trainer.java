@@ -15,6 +15,7 @@ import l0stream.model.nn.ChannelPruner;
 import l0stream.model.nn.CompactNetwork;
 import l0stream.model.nn.GatedNetwork;
 
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -116,6 +117,20 @@ public final class L0Trainer implements AutoCloseable {
      * configured λ (a continual learner relaxes it for a while after a drift).
      */
     public StepResult train(Batch batch, double lambda) {
+        return train(batch, lambda, null);
+    }
+
+    /** What one training step computed before the optimisers ran: for tests that check the math. */
+    public interface StepObserver {
+        /**
+         * @param logits    the training-mode logits, row-major (n × classes)
+         * @param gradients d(loss)/d(parameter) for every weight and gate parameter, by name
+         */
+        void observe(float[] logits, Map<String, float[]> gradients);
+    }
+
+    /** {@link #train(Batch, double)}, reporting its logits and gradients to {@code observer} (null: none). */
+    public StepResult train(Batch batch, double lambda, StepObserver observer) {
         try (NDManager scope = manager.newSubManager()) {
             NDArray x = input(scope, batch);
             NDArray y = scope.create(toLong(batch.labels()), new Shape(batch.size()));
@@ -130,6 +145,12 @@ public final class L0Trainer implements AutoCloseable {
                 gc.backward(ceArr.add(penArr));
                 ce = ceArr.getFloat();
                 penalty = penArr.getFloat();
+                if (observer != null) {
+                    Map<String, float[]> grads = new java.util.LinkedHashMap<>();
+                    network.weights().forEach((k, v) -> grads.put(k, v.getGradient().toFloatArray()));
+                    network.gateParameters().forEach((k, v) -> grads.put(k, v.getGradient().toFloatArray()));
+                    observer.observe(f.logits().toFloatArray(), grads);
+                }
             } finally {
                 GRADIENT_COLLECTOR.unlock();
             }
