@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -55,6 +56,8 @@ import java.util.concurrent.TimeUnit;
 class DepL0OracleTest {
 
     static final double RTOL = 1e-5;
+    /** The largest |diff| ÷ tolerance seen in the current case: the margin, printed with each case. */
+    private static final ThreadLocal<Double> WORST = ThreadLocal.withInitial(() -> 0.0);
 
     @TempDir
     Path dir;
@@ -161,6 +164,7 @@ class DepL0OracleTest {
             }
         }
         int compared = 0;
+        WORST.set(0.0);
         for (Map.Entry<String, float[]> e : java.entrySet()) {
             String name = e.getKey();
             // the optimiser is compared on Java's own gradients (see the class comment)
@@ -177,6 +181,8 @@ class DepL0OracleTest {
                 failures.add(name + " (vs PyTorch " + want + "): " + why);
             }
         }
+        System.out.printf(Locale.ROOT, "oracle %s %s: %d tensors, worst |diff| = %.2f x tolerance%n", network,
+                gates.id(), compared, WORST.get());
         assertTrue(failures.isEmpty(), network + " " + gates.id() + ": Java differs from PyTorch in " + failures.size()
                 + " of " + (compared + 2) + " tensors:\n  " + String.join("\n  ", failures));
         assertTrue(compared >= 10, "too few tensors compared: " + compared);
@@ -201,6 +207,7 @@ class DepL0OracleTest {
                 worstRatio = ratio;
             }
         }
+        WORST.set(Math.max(WORST.get(), worstRatio));
         if (worst < 0 || worstRatio <= 1) {
             return null;
         }
