@@ -1,5 +1,6 @@
 package l0stream.model;
 
+import l0stream.model.gate.GateInit;
 import l0stream.model.gate.GateKind;
 import l0stream.model.nn.Architecture;
 
@@ -25,10 +26,11 @@ import java.util.Objects;
  * @param device         where to train
  * @param gpuIndex       which GPU, when {@code device} picks one: -1 for the engine's default (the
  *                       first); a Flink task manager's GPU from its external resource framework
+ * @param gateInit       how the gate parameters start ({@link GateInit}; reference by default)
  */
 public record ModelConfig(String network, GateKind gates, double lambda, double weightLr,
                           double momentum, double weightDecay, double gateLr, long seed,
-                          DeviceChoice device, int gpuIndex) {
+                          DeviceChoice device, int gpuIndex, GateInit gateInit) {
 
     public static final double DEFAULT_LAMBDA = 1e-5;
     public static final double DEFAULT_WEIGHT_LR = 0.01;
@@ -47,6 +49,10 @@ public record ModelConfig(String network, GateKind gates, double lambda, double 
         check(weightDecay >= 0 && Double.isFinite(weightDecay), weightDecay, "weightDecay", "must be >= 0");
         check(gateLr > 0 && Double.isFinite(gateLr), gateLr, "gateLr", "must be > 0");
         check(gpuIndex >= -1, gpuIndex, "gpuIndex", "must be >= 0, or -1 for the default GPU");
+        Objects.requireNonNull(gateInit, "gateInit");
+        if (gates.gated()) {
+            gateInit.checkFits(gates, "gateInit");
+        }
     }
 
     public Architecture architecture() {
@@ -60,7 +66,7 @@ public record ModelConfig(String network, GateKind gates, double lambda, double 
     public Builder toBuilder() {
         return new Builder().setNetwork(network).setGates(gates).optLambda(lambda).optWeightLr(weightLr)
                 .optMomentum(momentum).optWeightDecay(weightDecay).optGateLr(gateLr).optSeed(seed)
-                .optDevice(device).optGpuIndex(gpuIndex);
+                .optDevice(device).optGpuIndex(gpuIndex).optGateInit(gateInit);
     }
 
     private static void check(boolean ok, Object value, String field, String rule) {
@@ -81,6 +87,7 @@ public record ModelConfig(String network, GateKind gates, double lambda, double 
         private long seed = 42;
         private DeviceChoice device = DeviceChoice.AUTO;
         private int gpuIndex = -1;
+        private GateInit gateInit = GateInit.REFERENCE;
 
         private Builder() {}
 
@@ -135,6 +142,12 @@ public record ModelConfig(String network, GateKind gates, double lambda, double 
             return this;
         }
 
+        /** How the gate parameters start (default {@link GateInit#REFERENCE}). */
+        public Builder optGateInit(GateInit gateInit) {
+            this.gateInit = Objects.requireNonNull(gateInit, "gateInit");
+            return this;
+        }
+
         public ModelConfig build() {
             if (network == null) {
                 throw new IllegalArgumentException("Invalid value null for network: it is required");
@@ -143,7 +156,7 @@ public record ModelConfig(String network, GateKind gates, double lambda, double 
                 throw new IllegalArgumentException("Invalid value null for gates: it is required");
             }
             return new ModelConfig(network, gates, lambda, weightLr, momentum, weightDecay, gateLr,
-                    seed, device, gpuIndex);
+                    seed, device, gpuIndex, gateInit);
         }
     }
 }

@@ -20,8 +20,11 @@ import java.util.Map;
  * first (the first linear then maps d → C_last), and log α is returned in layer order either way.
  *
  * <p>Initialisation as in the reference code: W_l uniform in ±1/√fan_in (PyTorch's default for
- * {@code nn.Linear}), b_l ~ N(3, 0.01²), so every gate starts almost surely open
- * (log α ≈ 4.6·tanh(3) ≈ 4.58).
+ * {@code nn.Linear}), b_l ~ N(3, 0.01²). Only the first layer of the chain starts with every gate
+ * open (its input is ones(d), so its pre-activations are 3 ± |W·1| ≤ 3 ± 1, log α ≈ 4.5). Later layers
+ * see h_{l−1} ≈ ±4.6, so their pre-activations are about N(3, 2.64²) and ~9 % of their gates start
+ * closed (log α ≤ log(−γ/ζ) ≈ −2.4): the reference init is not symmetric with L0-HC's log α = 3.
+ * {@link GateInit#OPEN} scales the weights down so that every gate starts open.
  *
  * <p>Parameters are named {@code gen<j>.weight}/{@code gen<j>.bias} by chain position j.
  */
@@ -40,6 +43,11 @@ public final class GateGenerator implements GateParameters {
     private final Map<String, NDArray> parameters = new LinkedHashMap<>();
 
     public GateGenerator(NDManager owner, int[] widths, boolean backward, int inputDim, GateNoise init) {
+        this(owner, widths, backward, inputDim, 1.0, init);
+    }
+
+    /** @param weightScale multiplies the weights' init bound (1: the reference; see {@link GateInit#OPEN}) */
+    public GateGenerator(NDManager owner, int[] widths, boolean backward, int inputDim, double weightScale, GateNoise init) {
         if (widths.length == 0) {
             throw new IllegalArgumentException("Invalid value [] for widths: a generator needs a gated layer");
         }
@@ -51,7 +59,7 @@ public final class GateGenerator implements GateParameters {
             int layer = backward ? widths.length - 1 - j : j;
             chainToLayer[j] = layer;
             int out = widths[layer];
-            double bound = 1.0 / Math.sqrt(prev);
+            double bound = weightScale / Math.sqrt(prev);
             float[] w = new float[out * prev];
             for (int i = 0; i < w.length; i++) {
                 w[i] = (float) ((init.nextDouble() * 2 - 1) * bound);

@@ -24,13 +24,22 @@ public interface GateParameters {
 
     /** Builds the parameterisation of {@code kind} for gated layers of the given widths. */
     static GateParameters create(GateKind kind, NDManager owner, int[] widths, GateNoise init) {
+        return create(kind, GateInit.REFERENCE, owner, widths, init);
+    }
+
+    /** As above, started as {@code start} says ({@link GateInit#checkFits} must hold). */
+    static GateParameters create(GateKind kind, GateInit start, NDManager owner, int[] widths, GateNoise init) {
+        start.checkFits(kind, "gate-init");
+        double scale = start == GateInit.OPEN ? GateInit.OPEN_WEIGHT_SCALE : 1.0;
         switch (kind) {
             case DEP_FORWARD:
-                return new GateGenerator(owner, widths, false, GateGenerator.DEFAULT_INPUT_DIM, init);
+                return new GateGenerator(owner, widths, false, GateGenerator.DEFAULT_INPUT_DIM, scale, init);
             case DEP_BACKWARD:
-                return new GateGenerator(owner, widths, true, GateGenerator.DEFAULT_INPUT_DIM, init);
+                return new GateGenerator(owner, widths, true, GateGenerator.DEFAULT_INPUT_DIM, scale, init);
             case HC:
-                return new IndependentGates(owner, widths, init);
+                return start == GateInit.LOUIZOS
+                        ? new IndependentGates(owner, widths, Math.log((1 - GateInit.LOUIZOS_DROP_RATE) / GateInit.LOUIZOS_DROP_RATE), init)
+                        : new IndependentGates(owner, widths, init);
             default:
                 throw new IllegalArgumentException("Invalid value " + kind.id() + " for gates: has no gate parameters");
         }

@@ -13,7 +13,7 @@ import java.util.Map;
 /**
  * L0-HC (Louizos et al.): a free log α per channel, the baseline Dep-L0 is compared with.
  * Initialised as Dep-L0's reference code does for its HC runs: log α ~ N(3, 0.01²), and, as
- * there, not clamped during training. Parameters are named {@code log_alpha<l>} by gated layer.
+ * there, not clamped during training; or as Louizos et al. do ({@link GateInit#LOUIZOS}). Parameters are named {@code log_alpha<l>} by gated layer.
  */
 public final class IndependentGates implements GateParameters {
 
@@ -24,10 +24,15 @@ public final class IndependentGates implements GateParameters {
     private final Map<String, NDArray> parameters = new LinkedHashMap<>();
 
     public IndependentGates(NDManager owner, int[] widths, GateNoise init) {
+        this(owner, widths, INIT_MEAN, init);
+    }
+
+    /** log α ~ N({@code mean}, 0.01²). */
+    public IndependentGates(NDManager owner, int[] widths, double mean, GateNoise init) {
         for (int l = 0; l < widths.length; l++) {
             float[] v = new float[widths[l]];
             for (int i = 0; i < v.length; i++) {
-                v[i] = (float) (INIT_MEAN + INIT_STD * init.nextGaussian());
+                v[i] = (float) (mean + INIT_STD * init.nextGaussian());
             }
             NDArray a = owner.create(v, new Shape(widths[l]));
             a.setRequiresGradient(true);

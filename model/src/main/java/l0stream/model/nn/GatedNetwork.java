@@ -62,6 +62,12 @@ public final class GatedNetwork implements AutoCloseable {
      * uniform in ±1/√fan_in, BN γ=1, β=0) drawn from {@code init}.
      */
     public GatedNetwork(NDManager parent, Architecture architecture, GateKind gateKind, GateNoise init) {
+        this(parent, architecture, gateKind, l0stream.model.gate.GateInit.REFERENCE, init);
+    }
+
+    /** @param start how the gate parameters start ({@link l0stream.model.gate.GateInit}) */
+    public GatedNetwork(NDManager parent, Architecture architecture, GateKind gateKind,
+                        l0stream.model.gate.GateInit start, GateNoise init) {
         this.architecture = architecture;
         this.gateKind = gateKind;
         this.manager = parent.newSubManager();
@@ -92,7 +98,7 @@ public final class GatedNetwork implements AutoCloseable {
             in = l.width();
         }
         this.gates = gateKind.gated()
-                ? GateParameters.create(gateKind, manager, architecture.gatedWidths(), init)
+                ? GateParameters.create(gateKind, start, manager, architecture.gatedWidths(), init)
                 : null;
     }
 

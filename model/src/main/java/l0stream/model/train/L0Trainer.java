@@ -9,6 +9,7 @@ import ai.djl.training.GradientCollector;
 
 import l0stream.model.ModelConfig;
 import l0stream.model.PyTorchRuntime;
+import l0stream.model.gate.GateInit;
 import l0stream.model.gate.GateNoise;
 import l0stream.model.nn.Architecture;
 import l0stream.model.nn.ChannelPruner;
@@ -55,7 +56,7 @@ public final class L0Trainer implements AutoCloseable {
         // One stream for initialisation, another (derived from the same seed) for gate noise,
         // so that changing the architecture's size does not shift the noise sequence.
         GateNoise init = new GateNoise(config.seed());
-        this.network = new GatedNetwork(manager, architecture, config.gates(), init);
+        this.network = new GatedNetwork(manager, architecture, config.gates(), config.gateInit(), init);
         this.sgd = new MomentumSgd(manager, config.weightLr(), config.momentum(), config.weightDecay());
         this.adam = new AdamOptimizer(manager, config.gateLr());
         this.noise = new GateNoise(new GateNoise(~config.seed()).nextLong());
@@ -157,9 +158,29 @@ public final class L0Trainer implements AutoCloseable {
             sgd.step(scope, network.weights());
             if (config.gates().gated()) {
                 adam.step(scope, network.gateParameters());
+                if (config.gateInit() == GateInit.LOUIZOS) {
+                    clampLogAlphas();
+                }
             }
             step++;
             return new StepResult(step, (double) ce + penalty, ce, penalty);
+        }
+    }
+
+    /** Louizos et al.'s constraint: log α back into [−log 100, log 100] after every step. */
+    private void clampLogAlphas() {
+        float bound = (float) GateInit.LOUIZOS_CLAMP;
+        for (NDArray a : network.gateParameters().values()) {
+            float[] v = a.toFloatArray();
+            boolean changed = false;
+            for (int i = 0; i < v.length; i++) {
+                float c = Math.max(-bound, Math.min(bound, v[i]));
+                changed |= c != v[i];
+                v[i] = c;
+            }
+            if (changed) {
+                a.set(java.nio.FloatBuffer.wrap(v));
+            }
         }
     }
 

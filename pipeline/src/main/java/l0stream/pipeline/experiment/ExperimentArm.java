@@ -2,6 +2,7 @@ package l0stream.pipeline.experiment;
 
 import l0stream.model.continual.ContinualConfig;
 import l0stream.model.continual.DriftResponse;
+import l0stream.model.gate.GateInit;
 import l0stream.model.gate.GateKind;
 
 import java.util.Locale;
@@ -11,12 +12,29 @@ import java.util.Locale;
  * the continual learner runs (the same {@link ContinualConfig} the job takes).
  *
  * @param variant what the arm adds to plain fine-tuning, for display ("" for none, "+replay", ...)
+ * @param gateInit how its gates start ({@link GateInit}; reference unless a study says otherwise)
+ * @param gateLr   its gate learning rate, or NaN for the run's {@code --gate-lr}
  */
-public record ExperimentArm(GateKind gates, double lambda, ContinualConfig continual, String variant) {
+public record ExperimentArm(GateKind gates, double lambda, ContinualConfig continual, String variant, GateInit gateInit,
+                            double gateLr) {
+
+    public ExperimentArm(GateKind gates, double lambda, ContinualConfig continual, String variant) {
+        this(gates, lambda, continual, variant, GateInit.REFERENCE, Double.NaN);
+    }
 
     /** Plain fine-tuning (no replay, no probe, no detector): the stationary comparison of gate kinds. */
     public ExperimentArm(GateKind gates, double lambda) {
         this(gates, lambda, ContinualConfig.fineTuning(), "");
+    }
+
+    /** Plain fine-tuning with its own gate init and gate learning rate (NaN: the run's). */
+    public ExperimentArm(GateKind gates, double lambda, GateInit gateInit, double gateLr) {
+        this(gates, lambda, ContinualConfig.fineTuning(), "", gateInit, gateLr);
+    }
+
+    /** This arm's gate learning rate, given the run's default. */
+    public double gateLr(double runDefault) {
+        return Double.isNaN(gateLr) ? runDefault : gateLr;
     }
 
     /**
@@ -56,6 +74,11 @@ public record ExperimentArm(GateKind gates, double lambda, ContinualConfig conti
     }
 
     public String label() {
-        return gates == GateKind.NONE ? method() : String.format(Locale.ROOT, "%s λ=%.0e", method(), lambda);
+        if (gates == GateKind.NONE) {
+            return method();
+        }
+        return String.format(Locale.ROOT, "%s λ=%.0e", method(), lambda)
+                + (gateInit == GateInit.REFERENCE ? "" : " init=" + gateInit.id())
+                + (Double.isNaN(gateLr) ? "" : String.format(Locale.ROOT, " glr=%.0e", gateLr));
     }
 }

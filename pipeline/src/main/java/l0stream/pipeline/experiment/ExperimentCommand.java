@@ -12,6 +12,7 @@ import l0stream.connectors.dataset.ImageDataset;
 import l0stream.connectors.dataset.SyntheticImages;
 import l0stream.model.DeviceChoice;
 import l0stream.model.PyTorchRuntime;
+import l0stream.model.gate.GateInit;
 import l0stream.model.gate.GateKind;
 
 import java.io.IOException;
@@ -53,11 +54,12 @@ public final class ExperimentCommand {
     public static void main(String[] argv) throws Exception {
         if (argv.length == 0 || !(argv[0].equals("compare") || argv[0].equals("drift"))) {
             throw new IllegalArgumentException("usage: l0stream experiment compare|drift [--dataset fashion-mnist|synthetic]"
-                    + " [--network lenet5|vgg-narrow] [--records N] [--lambdas a,b,c] [--seeds 1,2] [--quick] [--json] [--out DIR]");
+                    + " [--network lenet5|vgg-narrow] [--records N] [--lambdas a,b,c] [--seeds 1,2] [--hc-init reference|louizos]"
+                    + " [--dep-init reference|open] [--hc-gate-lr X] [--dep-gate-lr Y] [--quick] [--json] [--out DIR]");
         }
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
         List<String> opts = new ArrayList<>(COMMON);
-        opts.addAll(argv[0].equals("compare") ? List.of("--lambdas") : List.of("--lambda", "--switch-at", "--arms", "--scenario",
+        opts.addAll(argv[0].equals("compare") ? List.of("--lambdas", "--hc-init", "--dep-init", "--hc-gate-lr", "--dep-gate-lr") : List.of("--lambda", "--switch-at", "--arms", "--scenario",
                 "--replay-capacity", "--replay-ratio", "--replay-policy", "--drift-detector"));
         Args a = Args.parse(rest, opts, List.of("--quick", "--json"));
         ObjectNode out = argv[0].equals("compare") ? compare(a) : drift(a);
@@ -77,9 +79,17 @@ public final class ExperimentCommand {
         Path out = outDir(a, "compare");
         List<ExperimentArm> arms = new ArrayList<>();
         arms.add(new ExperimentArm(GateKind.NONE, 0));
+        // per-method gate init and gate learning rate (issue 15: L0-HC at Adam 1e-3 cannot move log α from 3 to
+        // below −2.4 in a few thousand steps, whatever λ; each method gets the rate its own validation picks)
+        GateInit hcInit = GateInit.parse(a.string("--hc-init", "reference"), "--hc-init");
+        GateInit depInit = GateInit.parse(a.string("--dep-init", "reference"), "--dep-init");
+        hcInit.checkFits(GateKind.HC, "--hc-init");
+        depInit.checkFits(GateKind.DEP_FORWARD, "--dep-init");
+        double hcLr = a.doubleValue("--hc-gate-lr", s.gateLr(), 1e-9);
+        double depLr = a.doubleValue("--dep-gate-lr", s.gateLr(), 1e-9);
         for (GateKind g : new GateKind[] {GateKind.HC, GateKind.DEP_FORWARD, GateKind.DEP_BACKWARD}) {
             for (double l : lambdas) {
-                arms.add(new ExperimentArm(g, l));
+                arms.add(g == GateKind.HC ? new ExperimentArm(g, l, hcInit, hcLr) : new ExperimentArm(g, l, depInit, depLr));
             }
         }
         say("experiment compare: %s, %s, %,d records per run, batch %d, %d arms x %d seed(s); results in %s", data.train().name(),
@@ -269,9 +279,10 @@ public final class ExperimentCommand {
 
     private static void writeCsv(List<RunResult> runs, Path file) throws IOException {
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(file))) {
-            w.println("method,lambda,seed,records,prequential_accuracy,test_accuracy,flops_reduction,params_reduction,open_channels,widths,seconds");
+            w.println("method,lambda,gate_init,gate_lr,seed,records,prequential_accuracy,test_accuracy,flops_reduction,params_reduction,open_channels,widths,seconds");
             for (RunResult r : runs) {
-                w.printf(Locale.ROOT, "%s,%g,%d,%d,%.4f,%.4f,%.4f,%.4f,%s,%s,%.1f%n", r.arm().method(), r.arm().lambda(), r.seed(),
+                w.printf(Locale.ROOT, "%s,%g,%s,%g,%d,%d,%.4f,%.4f,%.4f,%.4f,%s,%s,%.1f%n", r.arm().method(), r.arm().lambda(),
+                        r.arm().gateInit().id(), r.arm().gateLr(Double.NaN), r.seed(),
                         r.records(), r.prequentialAccuracy(), r.testAccuracy(), r.flopsReduction(), r.paramsReduction(),
                         join(r.openChannels()), join(r.widths()), r.seconds());
             }
@@ -294,7 +305,11 @@ public final class ExperimentCommand {
 
     private static ObjectNode toJson(RunResult r) {
         ObjectNode o = JSON.createObjectNode();
-        o.put("method", r.arm().method()).put("lambda", r.arm().lambda()).put("seed", r.seed()).put("records", r.records())
+        o.put("method", r.arm().method()).put("lambda", r.arm().lambda()).put("gate_init", r.arm().gateInit().id());
+        if (!Double.isNaN(r.arm().gateLr())) {
+            o.put("gate_lr", r.arm().gateLr());
+        }
+        o.put("seed", r.seed()).put("records", r.records())
                 .put("prequential_accuracy", round(r.prequentialAccuracy())).put("test_accuracy", round(r.testAccuracy()))
                 .put("flops_reduction", round(r.flopsReduction())).put("params_reduction", round(r.paramsReduction()))
                 .put("open_channels", join(r.openChannels())).put("widths", join(r.widths()))

@@ -32,7 +32,7 @@ public final class StreamRun {
     public static RunResult run(ExperimentArm arm, long seed, ImageDataset train, ImageDataset test, Settings s,
                                 Consumer<String> progress) {
         ModelConfig cfg = ModelConfig.builder().setNetwork(s.network()).setGates(arm.gates()).optLambda(arm.lambda())
-                .optWeightLr(s.weightLr()).optGateLr(s.gateLr()).optSeed(seed).optDevice(s.device()).build();
+                .optWeightLr(s.weightLr()).optGateLr(arm.gateLr(s.gateLr())).optGateInit(arm.gateInit()).optSeed(seed).optDevice(s.device()).build();
         DriftScenario.Stream stream = new DriftScenario.Stream(s.scenario(), train, s.switchAt(), seed * 7919 + 1);
         long start = System.nanoTime();
         List<RunResult.TracePoint> trace = new ArrayList<>();
