@@ -8,6 +8,7 @@ import l0stream.model.continual.ContinualConfig;
 import l0stream.model.continual.DriftDetector;
 import l0stream.model.continual.DriftResponse;
 import l0stream.model.continual.ReplayPolicy;
+import l0stream.model.gate.GateInit;
 import l0stream.model.gate.GateKind;
 import l0stream.model.nn.Architecture;
 
@@ -32,7 +33,7 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
                              long checkpointIntervalMs, int parallelism, long mergeEverySteps,
                              DecodePolicy.SizePolicy sizePolicy,
                              String transactionalIdPrefix, String signingKey, boolean allowUnsigned,
-                             KafkaClientConfig kafka, ContinualConfig continual) implements Serializable {
+                             KafkaClientConfig kafka, ContinualConfig continual, GateInit gateInit) implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -50,6 +51,9 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
             "network to train", "lenet5", "vgg-narrow", "vgg16");
     public static final PipelineOption<String> GATES = PipelineOption.choice("gates", "dep-forward",
             "gate parameterisation", "dep-forward", "dep-backward", "hc", "none");
+    public static final PipelineOption<String> GATE_INIT = PipelineOption.choice("gate-init", "reference",
+            "how the gates start: reference (the Dep-L0 authors' code), louizos (hc only: log α ≈ 0, clamped to ±4.6),"
+            + " open (dep-* only: every gate starts open)", "reference", "louizos", "open");
     public static final PipelineOption<Double> LAMBDA = PipelineOption.doubleIn("lambda", 1e-5, 0, Double.POSITIVE_INFINITY,
             "weight of the expected-L0 penalty (per expected parameter)");
     public static final PipelineOption<Double> WEIGHT_LR = PipelineOption.doubleIn("weight-lr", 0.05,
@@ -162,10 +166,14 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
                     + " Ed25519 key (bin/l0stream keys generate --out var/keys/snapshot.key), or set allow-unsigned true"
                     + " for experiments");
         }
+        java.util.Objects.requireNonNull(gateInit, "gate-init");
+        if (gates.gated()) {
+            gateInit.checkFits(gates, GATE_INIT.key());
+        }
         // Validates the model part with its own messages (fields are not assigned yet here).
         ModelConfig.builder().setNetwork(network).setGates(gates).optLambda(lambda).optWeightLr(weightLr)
                 .optGateLr(gateLr).optMomentum(momentum).optWeightDecay(weightDecay).optSeed(seed).optDevice(device)
-                .build();
+                .optGateInit(gateInit).build();
     }
 
     /** Parses {@code key → value} (keys without dashes); unknown keys are refused. */
@@ -196,7 +204,8 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
                         PH_THRESHOLD.get(values), PH_MIN_RECORDS.get(values), ADWIN_DELTA.get(values),
                         DriftResponse.parse(DRIFT_RESPONSE.get(values), DRIFT_RESPONSE.key()), RELAX_RECORDS.get(values),
                         RELAX_LAMBDA_FACTOR.get(values), PROBE_CAPACITY.get(values), PROBE_EVERY_STEPS.get(values),
-                        WINDOW_RECORDS.get(values), FADING_FACTOR.get(values), SEED.get(values)));
+                        WINDOW_RECORDS.get(values), FADING_FACTOR.get(values), SEED.get(values)),
+                GateInit.parse(GATE_INIT.get(values), GATE_INIT.key()));
     }
 
     public static PipelineConfig defaults() {
@@ -206,7 +215,7 @@ public record PipelineConfig(String bootstrap, String inputTopic, String snapsho
     public ModelConfig modelConfig() {
         return ModelConfig.builder().setNetwork(network).setGates(gates).optLambda(lambda).optWeightLr(weightLr)
                 .optGateLr(gateLr).optMomentum(momentum).optWeightDecay(weightDecay).optSeed(seed).optDevice(device)
-                .build();
+                .optGateInit(gateInit).build();
     }
 
     /** What decoded images must look like for this network. */

@@ -45,6 +45,10 @@ class PipelineConfigTest {
                 .startsWith("Invalid value 2 for parallelism"));
         assertEquals("Invalid value 0 for merge-every-steps: must be an integer >= 1", error(Map.of("merge-every-steps", "0")));
         assertTrue(error(Map.of("momentum", "1")).startsWith("Invalid value 1 for momentum"));
+        assertTrue(error(Map.of("gate-init", "louizos", "allow-unsigned", "true"))
+                .startsWith("Invalid value louizos for gate-init with gates dep-forward"));
+        assertEquals(l0stream.model.gate.GateInit.LOUIZOS, PipelineConfig.from(Map.of("gate-init", "louizos", "gates", "hc",
+                "allow-unsigned", "true")).modelConfig().gateInit());
     }
 
     @Test
