@@ -104,6 +104,11 @@ public final class LocalKafkaBroker implements AutoCloseable {
         this.process = process;
     }
 
+    /** The broker's process (benchmarks read its CPU time). */
+    public ProcessHandle processHandle() {
+        return process.toHandle();
+    }
+
     /**
      * Starts a throwaway broker (benchmarks, tests) with its data in a new temporary directory
      * that {@link #close} deletes.
@@ -294,10 +299,23 @@ public final class LocalKafkaBroker implements AutoCloseable {
         }
     }
 
-    private static void format(Settings s, String classpath, Path props, BrokerSecurity security) throws IOException {
+    /**
+     * A random KRaft cluster id. A base64url id starts with '-' one time in 64, and kafka-storage's
+     * argument parser then reads it as an option ("--cluster-id: expected one argument"): such draws
+     * are redrawn, as Kafka's own {@code Uuid.randomUuid} does.
+     */
+    static String newClusterId(java.util.Random random) {
         byte[] id = new byte[16];
-        new SecureRandom().nextBytes(id);
-        String clusterId = Base64.getUrlEncoder().withoutPadding().encodeToString(id);
+        String clusterId;
+        do {
+            random.nextBytes(id);
+            clusterId = Base64.getUrlEncoder().withoutPadding().encodeToString(id);
+        } while (clusterId.startsWith("-"));
+        return clusterId;
+    }
+
+    private static void format(Settings s, String classpath, Path props, BrokerSecurity security) throws IOException {
+        String clusterId = newClusterId(new SecureRandom());
         List<String> cmd = java(s, classpath);
         cmd.addAll(List.of("kafka.tools.StorageTool", "format", "-t", clusterId, "-c", props.toString()));
         if (security != null) {

@@ -101,12 +101,16 @@ public final class PipelineBenchmark {
             double bare = bare(cfg, data, n, out);
             L0StreamJob.ensureTopics(cfg);
             produce(cfg, data, n);
-            pipeline(cfg, n, out);
+            pipeline(cfg, n, out, broker == null ? null : broker.processHandle());
             out.put("records", n);
             out.put("batch", batch);
             out.put("bare_images_per_s", Math.round(bare));
             double pipe = out.get("pipeline_images_per_s").asDouble();
             out.put("pipeline_over_bare", Math.round(pipe / bare * 1000) / 1000.0);
+            if (out.has("pipeline_cpu_us_per_image")) {
+                out.put("cpu_per_image_over_bare", Math.round(out.get("pipeline_cpu_us_per_image").asDouble()
+                        / out.get("bare_cpu_us_per_image").asDouble() * 1000) / 1000.0);
+            }
         } finally {
             if (broker != null) {
                 broker.close();
@@ -116,6 +120,14 @@ public final class PipelineBenchmark {
         System.out.printf(Locale.ROOT, "%-40s %,12.0f%n", "bare test-then-train loop, images/s", out.get("bare_images_per_s").asDouble());
         System.out.printf(Locale.ROOT, "%-40s %,12.0f%n", "Kafka + Flink pipeline, images/s", out.get("pipeline_images_per_s").asDouble());
         System.out.printf(Locale.ROOT, "%-40s %12.3f   (target >= 0.90)%n", "pipeline / bare", out.get("pipeline_over_bare").asDouble());
+        if (out.has("cpu_per_image_over_bare")) {
+            System.out.printf(Locale.ROOT, "%-40s %12.0f%n", "bare CPU µs per image", out.get("bare_cpu_us_per_image").asDouble());
+            System.out.printf(Locale.ROOT, "%-40s %12.0f   (job JVM %.0f + broker %.0f)%n", "pipeline CPU µs per image",
+                    out.get("pipeline_cpu_us_per_image").asDouble(), out.get("pipeline_jvm_cpu_us_per_image").asDouble(),
+                    out.get("pipeline_broker_cpu_us_per_image").asDouble());
+            System.out.printf(Locale.ROOT, "%-40s %12.3f   (target <= 1.10)%n", "CPU per image, pipeline / bare",
+                    out.get("cpu_per_image_over_bare").asDouble());
+        }
         System.out.printf(Locale.ROOT, "%-40s %12.0f   (target < 2000, median of %d)%n", "snapshot publish latency ms (cut→visible)",
                 out.get("snapshot_publish_latency_ms").asDouble(), out.get("snapshots").asInt());
         System.out.printf(Locale.ROOT, "%-40s %12.0f%n", "checkpoint duration ms (median)", out.get("checkpoint_duration_ms").asDouble());
@@ -156,10 +168,12 @@ public final class PipelineBenchmark {
                 learner.learn(batches.get(w));
             }
             long t0 = System.nanoTime();
+            long cpu0 = CpuClock.jvmNanos();
             for (Batch b : batches) {
                 learner.learn(b);
             }
             double rate = batches.size() * bs / ((System.nanoTime() - t0) / 1e9);
+            out.put("bare_cpu_us_per_image", Math.round((CpuClock.jvmNanos() - cpu0) / 1e3 / (batches.size() * bs)));
             // what each checkpoint writes for the trainer: model + optimiser, and the learner (replay buffer, probe, ...)
             out.put("trainer_model_state_bytes", t.checkpoint().length);
             out.put("trainer_learner_state_bytes", learner.writeState().length);
@@ -187,11 +201,13 @@ public final class PipelineBenchmark {
     }
 
     /** (b) Through Kafka and Flink; also watches the snapshot topic and the REST API. */
-    private static void pipeline(PipelineConfig cfg, int n, ObjectNode out) throws Exception {
+    private static void pipeline(PipelineConfig cfg, int n, ObjectNode out, ProcessHandle broker) throws Exception {
         List<Double> latencies = new ArrayList<>();
         AtomicBoolean stop = new AtomicBoolean();
         Thread watcher = new Thread(() -> watchSnapshots(cfg, latencies, stop), "snapshot-watcher");
         watcher.start();
+        CpuClock.Sampler cpu = new CpuClock.Sampler(broker, stop);
+        cpu.start();
         Configuration conf = JobRunner.embeddedConfiguration(Path.of(System.getProperty("java.io.tmpdir"), "l0stream-bench"));
         conf.setString("rest.port", "8091-8099");
         conf.setString("metrics.reporter.prom.port", "9260-9269");
@@ -203,8 +219,17 @@ public final class PipelineBenchmark {
         Thread.sleep(2500);
         stop.set(true);
         watcher.join();
+        cpu.join();
         double seconds = (p.lastStepNanos() - p.firstRecordNanos()) / 1e9;
         out.put("pipeline_images_per_s", Math.round(p.trainedRecords() / seconds));
+        // CPU of every process of the run (this JVM: Flink, trainer, PyTorch's threads, the benchmark's own
+        // snapshot watcher; the broker) over the same window as the throughput: first record to last step
+        long[] window = cpu.between(p.firstRecordNanos(), p.lastStepNanos());
+        if (window != null && broker != null) {
+            out.put("pipeline_jvm_cpu_us_per_image", Math.round(window[0] / 1e3 / p.trainedRecords()));
+            out.put("pipeline_broker_cpu_us_per_image", Math.round(window[1] / 1e3 / p.trainedRecords()));
+            out.put("pipeline_cpu_us_per_image", Math.round((window[0] + window[1]) / 1e3 / p.trainedRecords()));
+        }
         out.put("snapshots", latencies.size());
         out.put("snapshot_publish_latency_ms", Math.round(median(latencies)));
         out.put("snapshot_publish_latency_max_ms", Math.round(latencies.stream().mapToDouble(Double::doubleValue).max().orElse(0)));
