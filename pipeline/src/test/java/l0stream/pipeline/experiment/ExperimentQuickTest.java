@@ -55,7 +55,9 @@ class ExperimentQuickTest {
         assertTrue(r.get("summary").has("dense_test_accuracy"));
         List<String> csv = Files.readAllLines(out.resolve("runs.csv"));
         assertEquals(8, csv.size(), "header + one line per run");
-        assertTrue(csv.get(0).startsWith("method,lambda,seed,records,prequential_accuracy,test_accuracy,flops_reduction"));
+        assertTrue(csv.get(0).startsWith("method,lambda,gate_init,gate_lr,seed,records,prequential_accuracy,test_accuracy,flops_reduction"),
+                csv.get(0));
+        assertTrue(csv.get(2).startsWith("L0-HC,") && csv.get(2).contains(",reference,0.00100000,"), "each arm's gate init and rate: " + csv.get(2));
         assertPng(out.resolve("accuracy-vs-flops.png"));
         assertTrue(Files.size(out.resolve("summary.json")) > 100);
     }
