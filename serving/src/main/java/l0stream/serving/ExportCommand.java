@@ -102,7 +102,9 @@ public final class ExportCommand {
                     + (why.isEmpty() ? " (none was published)" : ": " + String.join("; ", why)));
         }
         long version = chosen.manifest().version();
-        problems.stream().filter(p -> p.contains(" v") && wanted < 0).forEach(p -> say.accept("note: " + p));
+        if (wanted < 0) {
+            problems.forEach(p -> say.accept("note: " + p));
+        }
         SnapshotArtifact.Loaded loaded;
         try {
             loaded = SnapshotArtifact.read(chosen.artifact());

@@ -127,13 +127,16 @@ public final class ServeBenchmark {
         List<Sample> compactHttp = new ArrayList<>();
         VariantSpec latest = VariantSpec.parse("latest", "--a");
         ServingServer.Options so = new ServingServer.Options("127.0.0.1", 0, latest, latest, 0, 1 << 20, o.concurrency());
-        ObjectNode passCost = passCosts(dense, compact, o.device());
-        try (ImageClassifier dp = o.engine().load(snapshot(dense, 1).artifact(), o.device());
-             ImageClassifier cp = o.engine().load(snapshot(compact, 2).artifact(), o.device());
+        // each artifact (tensors + ONNX section) is written once and loaded by every path that measures it
+        VerifiedSnapshot denseSnapshot = snapshot(dense, 1);
+        VerifiedSnapshot compactSnapshot = snapshot(compact, 2);
+        ObjectNode passCost = passCosts(denseSnapshot.artifact(), compactSnapshot.artifact(), o.device());
+        try (ImageClassifier dp = o.engine().load(denseSnapshot.artifact(), o.device());
+             ImageClassifier cp = o.engine().load(compactSnapshot.artifact(), o.device());
              BatchedInference db = new BatchedInference(dp, o.maxBatch(), "bench-dense");
              BatchedInference cb = new BatchedInference(cp, o.maxBatch(), "bench-compact");
-             ModelCatalog dc = ModelCatalog.ofSnapshots(List.of(snapshot(dense, 1)), o.maxBatch(), o.engine(), o.device(), metrics);
-             ModelCatalog cc = ModelCatalog.ofSnapshots(List.of(snapshot(compact, 2)), o.maxBatch(), o.engine(), o.device(), metrics);
+             ModelCatalog dc = ModelCatalog.ofSnapshots(List.of(denseSnapshot), o.maxBatch(), o.engine(), o.device(), metrics);
+             ModelCatalog cc = ModelCatalog.ofSnapshots(List.of(compactSnapshot), o.maxBatch(), o.engine(), o.device(), metrics);
              ServingServer ds = new ServingServer(dc, so, metrics);
              ServingServer cs = new ServingServer(cc, so, metrics)) {
             Call denseCall = httpCall(ds.port(), raw);
@@ -184,16 +187,16 @@ public final class ServeBenchmark {
      * The per-pass cost of each engine, dense and compact, single-threaded caller: the median time of
      * one forward pass at batch 1 and 32, and the line through them, t(b) = fixed + b · per_image.
      */
-    static ObjectNode passCosts(CompactNetwork dense, CompactNetwork compact, DeviceChoice device) throws Exception {
+    static ObjectNode passCosts(byte[] dense, byte[] compact, DeviceChoice device) throws Exception {
         progress("timing one forward pass per engine at batch %s", Arrays.toString(PASS_BATCHES));
         ServingEngine[] engines = ServingEngine.values();
-        CompactNetwork[] nets = {dense, compact};
+        byte[][] nets = {dense, compact};
         String[] netNames = {"dense", "compact"};
         ImageClassifier[][] models = new ImageClassifier[engines.length][nets.length];
         try {
             for (int e = 0; e < engines.length; e++) {
                 for (int n = 0; n < nets.length; n++) {
-                    models[e][n] = engines[e].load(snapshot(nets[n], n + 1).artifact(), device);
+                    models[e][n] = engines[e].load(nets[n], device);
                 }
             }
             float[] images = ModelBenchmark.synthetic(new Random(9), PASS_BATCHES[PASS_BATCHES.length - 1]).images();

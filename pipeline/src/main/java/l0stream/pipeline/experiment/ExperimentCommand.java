@@ -282,7 +282,7 @@ public final class ExperimentCommand {
             w.println("method,lambda,gate_init,gate_lr,seed,records,prequential_accuracy,test_accuracy,flops_reduction,params_reduction,open_channels,widths,seconds");
             for (RunResult r : runs) {
                 w.printf(Locale.ROOT, "%s,%g,%s,%g,%d,%d,%.4f,%.4f,%.4f,%.4f,%s,%s,%.1f%n", r.arm().method(), r.arm().lambda(),
-                        r.arm().gateInit().id(), r.arm().gateLr(Double.NaN), r.seed(),
+                        r.arm().gateInit().id(), r.arm().gateLr(), r.seed(),
                         r.records(), r.prequentialAccuracy(), r.testAccuracy(), r.flopsReduction(), r.paramsReduction(),
                         join(r.openChannels()), join(r.widths()), r.seconds());
             }
