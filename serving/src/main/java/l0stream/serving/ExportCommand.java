@@ -96,7 +96,7 @@ public final class ExportCommand {
             problems = reader.assembler().problems();
         }
         if (chosen == null) {
-            String which = wanted < 0 ? "no snapshot" : "snapshot v" + wanted;
+            String which = wanted < 0 ? "no snapshot" : "no snapshot v" + wanted;
             List<String> why = problems.stream().filter(p -> wanted < 0 || p.contains(" v" + wanted + " ")).toList();
             throw new IllegalStateException("Cannot export: " + which + " on " + topic + " passed verification"
                     + (why.isEmpty() ? " (none was published)" : ": " + String.join("; ", why)));
