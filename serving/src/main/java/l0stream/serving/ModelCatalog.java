@@ -33,6 +33,11 @@ public final class ModelCatalog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ModelCatalog.class);
 
     private final TreeMap<Long, LoadedModel> models = new TreeMap<>();
+    /** The last verified snapshots, loaded or not: a rollout may need an older one back. */
+    private final TreeMap<Long, VerifiedSnapshot> archive = new TreeMap<>();
+    private static final int ARCHIVE = 16;
+    private static final long ARCHIVE_BYTES = 256L << 20;
+    private volatile java.util.Set<Long> retained = java.util.Set.of();
     private final long pinned;
     private final int keep;
     private final int maxBatch;
@@ -117,35 +122,104 @@ public final class ModelCatalog implements AutoCloseable {
     }
 
     void add(VerifiedSnapshot s) {
+        synchronized (this) {
+            archive.put(s.manifest().version(), s);
+            while (archive.size() > ARCHIVE || archiveBytes() > ARCHIVE_BYTES) {
+                Long oldest = archive.keySet().stream().filter(v -> !retained.contains(v) && v != pinned).findFirst().orElse(null);
+                if (oldest == null) {
+                    break;
+                }
+                archive.remove(oldest);
+            }
+        }
+        if (load(s)) {
+            LOG.info("snapshot v{} loaded in {} (step {}, FLOPs reduction {})", s.manifest().version(), engine,
+                    s.manifest().step(), String.format("%.3f", s.manifest().flopsReduction()));
+        }
+    }
+
+    private boolean load(VerifiedSnapshot s) {
         ImageClassifier p;
         try {
             p = engine.load(s.artifact(), device);
         } catch (ArtifactFormatException | RuntimeException e) {
             refused("unloadable").increment();
             LOG.warn("snapshot {} v{} refused: {}", s.manifest().modelId(), s.manifest().version(), e.getMessage());
-            return;
+            synchronized (this) {
+                archive.remove(s.manifest().version());
+            }
+            return false;
         }
-        List<LoadedModel> retired = new ArrayList<>();
+        List<LoadedModel> retired;
         synchronized (this) {
-            models.put(s.manifest().version(), new LoadedModel(s.manifest(), p, maxBatch));
-            while (models.size() > keep) {
-                Map.Entry<Long, LoadedModel> oldest = models.firstEntry();
-                if (oldest.getKey() == pinned) {
-                    // keep the pinned one; retire the next oldest instead
-                    Map.Entry<Long, LoadedModel> next = models.higherEntry(oldest.getKey());
-                    if (next == null || models.size() <= keep + 1) {
-                        break;
-                    }
-                    retired.add(models.remove(next.getKey()));
-                } else {
-                    retired.add(models.remove(oldest.getKey()));
-                }
+            LoadedModel before = models.put(s.manifest().version(), new LoadedModel(s.manifest(), p, maxBatch));
+            retired = retireBeyondKeep();
+            if (before != null) {
+                retired.add(before);
             }
         }
         loaded.increment();
         retired.forEach(LoadedModel::retire);
-        LOG.info("snapshot v{} loaded in {} (step {}, FLOPs reduction {})", s.manifest().version(), engine,
-                s.manifest().step(), String.format("%.3f", s.manifest().flopsReduction()));
+        return true;
+    }
+
+    private long archiveBytes() {
+        return archive.values().stream().mapToLong(v -> v.artifact().length).sum();
+    }
+
+    /** Retires loaded versions beyond the newest {@code keep}, except the pinned and retained ones. */
+    private List<LoadedModel> retireBeyondKeep() {
+        List<LoadedModel> retired = new ArrayList<>();
+        int newest = 0;
+        for (Long v : new ArrayList<>(models.descendingKeySet())) {
+            if (v == pinned || retained.contains(v)) {
+                continue;
+            }
+            if (++newest > keep) {
+                retired.add(models.remove(v));
+            }
+        }
+        return retired;
+    }
+
+    /**
+     * Keeps these versions loaded whatever arrives later (a rollout's stable and candidate), and
+     * loads any of them that was retired before, if it is still among the last verified snapshots.
+     *
+     * @return the versions asked for that cannot be served (never seen, or too old to be kept)
+     */
+    public List<Long> retain(java.util.Collection<Long> versions) {
+        List<VerifiedSnapshot> toLoad = new ArrayList<>();
+        List<Long> missing = new ArrayList<>();
+        List<LoadedModel> retired;
+        synchronized (this) {
+            retained = java.util.Set.copyOf(versions);
+            for (Long v : versions) {
+                if (!models.containsKey(v)) {
+                    VerifiedSnapshot s = archive.get(v);
+                    if (s != null) {
+                        toLoad.add(s);
+                    } else {
+                        missing.add(v);
+                    }
+                }
+            }
+            retired = retireBeyondKeep();
+        }
+        retired.forEach(LoadedModel::retire);
+        toLoad.forEach(this::load);
+        return missing;
+    }
+
+    /** The given version, acquired (release it), or null if it is not loaded. */
+    public synchronized LoadedModel acquireVersion(long version) {
+        LoadedModel m = models.get(version);
+        return m != null && m.acquire() ? m : null;
+    }
+
+    /** The model id of the newest loaded snapshot, or null before the first. */
+    public synchronized String modelId() {
+        return models.isEmpty() ? null : models.lastEntry().getValue().manifest().modelId();
     }
 
     private Counter refused(String reason) {

@@ -88,11 +88,18 @@ public final class ServingServer implements AutoCloseable {
         }
     };
     private final MultiGauge modelInfo;
+    private final RolloutRouting routing;
 
     private record Outcome(String variant, long version, int label) {}
 
     public ServingServer(ModelCatalog catalog, Options options, PrometheusMeterRegistry metrics) throws IOException {
+        this(catalog, options, metrics, null);
+    }
+
+    /** @param routing the replica's rollout side (prediction log, rollout topic, admin); null for none */
+    ServingServer(ModelCatalog catalog, Options options, PrometheusMeterRegistry metrics, RolloutRouting routing) throws IOException {
         this.catalog = catalog;
+        this.routing = routing;
         this.options = options;
         this.metrics = metrics;
         this.server = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 128);
@@ -103,6 +110,7 @@ public final class ServingServer implements AutoCloseable {
         server.createContext("/v1/models", guard(this::models));
         server.createContext("/metrics", guard(this::metrics));
         server.createContext("/health", guard(this::health));
+        server.createContext("/v1/rollout", guard(this::rollout));
         this.modelInfo = MultiGauge.builder("serving_model").description("1 for the version each variant serves").register(metrics);
         // Both variants' counters exist from the start, at 0: a dashboard's accuracy ratio
         // (correct / (correct + incorrect)) then has a series before the first wrong answer arrives.
@@ -143,14 +151,29 @@ public final class ServingServer implements AutoCloseable {
         }
         long start = System.nanoTime();
         String key = ex.getRequestHeaders().getFirst("X-Request-Key");
-        boolean toB = key != null ? bucket(key) < options.splitToB() : ThreadLocalRandom.current().nextInt(100) < options.splitToB();
-        String variant = toB ? "B" : "A";
-        LoadedModel model = catalog.acquire(toB ? options.b() : options.a());
-        if (model == null) {
-            send(ex, 503, error("no snapshot loaded yet for variant " + variant + " ("
-                    + (toB ? options.b() : options.a()) + "); waiting for the snapshot topic", null));
-            return;
+        String variant;
+        LoadedModel model;
+        LoadedModel shadow = null;
+        if (routing != null && routing.mode() != RolloutRouting.Mode.MANUAL) {
+            RolloutRouting.Route r = routing.route(key);
+            if (r == null) {
+                send(ex, 503, error("no snapshot loaded yet; waiting for the snapshot topic", null));
+                return;
+            }
+            variant = r.variant();
+            model = r.model();
+            shadow = r.shadow();
+        } else {
+            boolean toB = key != null ? bucket(key) < options.splitToB() : ThreadLocalRandom.current().nextInt(100) < options.splitToB();
+            variant = toB ? "B" : "A";
+            model = catalog.acquire(toB ? options.b() : options.a());
+            if (model == null) {
+                send(ex, 503, error("no snapshot loaded yet for variant " + variant + " ("
+                        + (toB ? options.b() : options.a()) + "); waiting for the snapshot topic", null));
+                return;
+            }
         }
+        boolean shadowHandedOver = false;
         try {
             byte[] body = readBody(ex);
             if (body == null) {
@@ -177,20 +200,20 @@ public final class ServingServer implements AutoCloseable {
                 return;
             }
             float[] probs;
+            String id = UUID.randomUUID().toString();
             try {
                 probs = model.predict(pixels);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 send(ex, 503, error("server shutting down", null));
                 return;
-            }
-            int label = 0;
-            for (int c = 1; c < probs.length; c++) {
-                if (probs[c] > probs[label]) {
-                    label = c;
+            } catch (RuntimeException e) {
+                if (routing != null) {
+                    routing.logPrediction(id, variant, model, -1, (System.nanoTime() - start) / 1000);
                 }
+                throw e;
             }
-            String id = UUID.randomUUID().toString();
+            int label = argmax(probs);
             synchronized (outcomes) {
                 outcomes.put(id, new Outcome(variant, model.version(), label));
             }
@@ -201,12 +224,35 @@ public final class ServingServer implements AutoCloseable {
             }
             out.put("variant", variant).put("model_version", model.version());
             send(ex, 200, out);
+            long nanos = System.nanoTime() - start;
+            if (routing != null) {
+                routing.logPrediction(id, variant, model, label, nanos / 1000);
+                if (shadow != null) {
+                    routing.shadow(id, pixels, shadow);
+                    shadowHandedOver = true;
+                }
+            }
             Counter.builder("serving_requests").tag("variant", variant).register(metrics).increment();
+            Counter.builder("serving_answers").tag("variant", variant).tag("version", Long.toString(model.version()))
+                    .description("answers by variant and snapshot version").register(metrics).increment();
             Timer.builder("serving_request_latency").tag("variant", variant).publishPercentileHistogram()
-                    .register(metrics).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+                    .register(metrics).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
         } finally {
             model.release();
+            if (shadow != null && !shadowHandedOver) {
+                shadow.release();
+            }
         }
+    }
+
+    static int argmax(float[] probs) {
+        int label = 0;
+        for (int c = 1; c < probs.length; c++) {
+            if (probs[c] > probs[label]) {
+                label = c;
+            }
+        }
+        return label;
     }
 
     private void feedback(HttpExchange ex) throws IOException {
@@ -229,18 +275,88 @@ public final class ServingServer implements AutoCloseable {
             send(ex, 400, error("expected {\"request_id\": \"...\", \"label\": <integer>}", null));
             return;
         }
-        Outcome o;
-        synchronized (outcomes) {
-            o = outcomes.get(j.get("request_id").asText());
-        }
-        if (o == null) {
-            send(ex, 404, error("unknown request_id " + j.get("request_id").asText(), null));
+        String requestId = j.get("request_id").asText();
+        int given = j.get("label").asInt();
+        if (given < 0 || requestId.isEmpty()) {
+            send(ex, 400, error("expected a non-empty request_id and a label >= 0", null));
             return;
         }
-        boolean correct = o.label() == j.get("label").asInt();
+        boolean forwarded = routing != null && routing.forwardsLabels() && routing.logLabel(requestId, given);
+        Outcome o;
+        synchronized (outcomes) {
+            o = outcomes.get(requestId);
+        }
+        if (o == null) {
+            if (routing != null && routing.forwardsLabels()) {
+                // another replica may have answered it: the evaluator joins labels with every replica's answers
+                send(ex, 202, JSON.createObjectNode().put("request_id", requestId).put("forwarded", forwarded));
+            } else {
+                send(ex, 404, error("unknown request_id " + requestId, null));
+            }
+            return;
+        }
+        boolean correct = o.label() == given;
         Counter.builder(correct ? "serving_predictions_correct" : "serving_predictions_incorrect")
                 .tag("variant", o.variant()).register(metrics).increment();
-        send(ex, 200, JSON.createObjectNode().put("variant", o.variant()).put("model_version", o.version()).put("correct", correct));
+        send(ex, 200, JSON.createObjectNode().put("variant", o.variant()).put("model_version", o.version()).put("correct", correct)
+                .put("forwarded", forwarded));
+    }
+
+    /**
+     * {@code GET /v1/rollout}: the rollout as this replica follows it. {@code POST /v1/rollout
+     * {"action": "promote|rollback|pause|resume", "note": "..."}} with {@code Authorization: Bearer
+     * <token>}: sends an admin command to the evaluator (202 with its id); 401 without the header,
+     * 403 with a wrong token or when no token file was configured.
+     */
+    private void rollout(HttpExchange ex) throws IOException {
+        if (routing == null) {
+            send(ex, 404, error("this replica does not log predictions, so it takes no part in a rollout", null));
+            return;
+        }
+        if (ex.getRequestMethod().equals("GET")) {
+            send(ex, 200, routing.state());
+            return;
+        }
+        if (!ex.getRequestMethod().equals("POST")) {
+            send(ex, 405, error("use GET, or POST {\"action\": \"promote|rollback|pause|resume\"}", null));
+            return;
+        }
+        String auth = ex.getRequestHeaders().getFirst("Authorization");
+        if (!routing.adminEnabled()) {
+            send(ex, 403, error("the admin API is off on this replica: start serve with --admin-token-file", null));
+            return;
+        }
+        if (auth == null) {
+            ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+            send(ex, 401, error("missing Authorization: Bearer <admin token>", null));
+            return;
+        }
+        if (!routing.adminAccepts(auth)) {
+            LOG.warn("rejected an admin call with a wrong token from {}", ex.getRemoteAddress());
+            send(ex, 403, error("wrong admin token", null));
+            return;
+        }
+        byte[] body = readBody(ex);
+        if (body == null) {
+            return;
+        }
+        l0stream.connectors.rollout.RolloutCommand.Action action;
+        String note;
+        try {
+            JsonNode j = JSON.readTree(body);
+            action = l0stream.connectors.rollout.RolloutCommand.Action.parse(j == null ? null : j.path("action").asText(null));
+            note = j.path("note").isTextual() ? j.get("note").asText() : null;
+        } catch (IOException | IllegalArgumentException e) {
+            send(ex, 400, error("expected {\"action\": \"promote|rollback|pause|resume\"}: " + e.getMessage(), null));
+            return;
+        }
+        try {
+            String id = routing.command(action, note);
+            send(ex, 202, JSON.createObjectNode().put("command_id", id).put("action", action.id())
+                    .put("status", "sent to the evaluator; GET /v1/rollout shows the decision it causes"));
+        } catch (Exception e) {
+            send(ex, 503, error("could not send the command: " + e.getMessage(), null));
+        }
     }
 
     private void models(HttpExchange ex) throws IOException {

@@ -78,6 +78,25 @@ public final class SnapshotTrust {
         return of(keys, allowUnsigned);
     }
 
+    /** The trusted keys, X.509-encoded: what a Flink function carries to rebuild this with {@link #fromEncoded}. */
+    public java.util.List<byte[]> encodedKeys() {
+        return trusted.values().stream().map(PublicKey::getEncoded).toList();
+    }
+
+    /** The inverse of {@link #encodedKeys()}. */
+    public static SnapshotTrust fromEncoded(java.util.List<byte[]> encoded, boolean allowUnsigned) {
+        List<PublicKey> keys = new java.util.ArrayList<>();
+        try {
+            java.security.KeyFactory f = java.security.KeyFactory.getInstance("Ed25519");
+            for (byte[] b : encoded) {
+                keys.add(f.generatePublic(new java.security.spec.X509EncodedKeySpec(b)));
+            }
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalArgumentException("Invalid trusted key: " + e.getMessage(), e);
+        }
+        return of(keys, allowUnsigned);
+    }
+
     public java.util.Set<String> trustedKeyIds() {
         return trusted.keySet();
     }
