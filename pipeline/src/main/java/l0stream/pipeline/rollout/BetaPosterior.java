@@ -109,6 +109,15 @@ record BetaPosterior(double alpha, double beta) {
         return h;
     }
 
+    /** Φ(z), the standard normal cdf (Abramowitz &amp; Stegun 7.1.26, error &lt; 1.5e-7): for screening only. */
+    static double normalCdf(double z) {
+        double x = Math.abs(z) / Math.sqrt(2);
+        double t = 1 / (1 + 0.3275911 * x);
+        double erf = 1 - t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+                * Math.exp(-x * x);
+        return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
+    }
+
     static double logBeta(double a, double b) {
         return logGamma(a) + logGamma(b) - logGamma(a + b);
     }

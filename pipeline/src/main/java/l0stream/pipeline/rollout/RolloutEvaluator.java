@@ -195,7 +195,8 @@ public final class RolloutEvaluator {
             e = evidence(s, eps);
             kind = Kind.ROLLBACK;
             why = "v" + v + " rolled back: " + guard;
-        } else if (s.pairs >= min || (s.labelsStable >= min && s.labelsCandidate >= min)) {
+        } else if ((s.pairs >= min || (s.labelsStable >= min && s.labelsCandidate >= min))
+                && (s.labelsCandidate >= policy.maxLabels() || nearThreshold(s, eps))) {
             e = evidence(s, eps);
             String basis = s.pairs >= min
                     ? String.format(Locale.ROOT, "%d shadow pairs (%d only candidate right, %d only stable right)", s.pairs,
@@ -228,6 +229,24 @@ public final class RolloutEvaluator {
         s.resetEvidence(now);
         admitNext(s, now, out);
         return out;
+    }
+
+    /**
+     * A cheap screen before the exact posterior (which integrates numerically): false when a normal
+     * approximation puts both probabilities well below the threshold, so no decision can be due.
+     * Exact decisions are unchanged; only labels that cannot decide skip the integration.
+     */
+    private boolean nearThreshold(EvaluatorState s, double eps) {
+        if (s.pairs >= policy.minLabels()) {
+            return true; // the paired rule is one incomplete-beta evaluation: no need to screen
+        }
+        BetaPosterior c = BetaPosterior.of(s.correctCandidate, s.labelsCandidate);
+        BetaPosterior st = BetaPosterior.of(s.correctStable, s.labelsStable);
+        double sd = Math.hypot(c.sd(), st.sd());
+        double promote = BetaPosterior.normalCdf((c.mean() - st.mean() + eps) / sd);
+        double rollback = BetaPosterior.normalCdf((st.mean() - policy.delta() - c.mean()) / sd);
+        double near = policy.threshold() - 0.05;
+        return promote >= near || rollback >= near;
     }
 
     /** An error-rate or latency regression, as a sentence; null if none. */
