@@ -164,7 +164,7 @@ public final class ModelCatalog implements AutoCloseable {
     }
 
     private long archiveBytes() {
-        return archive.values().stream().mapToLong(v -> v.artifact().length).sum();
+        return archive.values().stream().mapToLong(v -> v.manifest().artifactBytes()).sum();
     }
 
     /** Retires loaded versions beyond the newest {@code keep}, except the pinned and retained ones. */

@@ -33,7 +33,6 @@ import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A replica's side of the closed loop: it logs every answer and every label it is given to Kafka
@@ -50,19 +49,19 @@ import java.util.concurrent.atomic.AtomicReference;
  * </ul>
  * Admin commands are forwarded to the commands topic; only the evaluator writes decisions.
  */
-final class RolloutRouting implements AutoCloseable {
+public final class RolloutRouting implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RolloutRouting.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    enum Mode {
+    public enum Mode {
         MANUAL, CANARY, SHADOW;
 
-        String id() {
+        public String id() {
             return name().toLowerCase(Locale.ROOT);
         }
 
-        static Mode parse(String s, String key) {
+        public static Mode parse(String s, String key) {
             for (Mode m : values()) {
                 if (m.id().equals(s)) {
                     return m;
@@ -81,9 +80,9 @@ final class RolloutRouting implements AutoCloseable {
      * @param logCapacity    records the prediction log holds while the broker is slow or away; beyond, they are dropped
      * @param shadowQueue    shadow requests waiting for the candidate; beyond, they are dropped
      */
-    record Options(Mode mode, int canaryPercent, boolean predictionLog, Path adminTokenFile, String replicaId, int logCapacity,
+    public record Options(Mode mode, int canaryPercent, boolean predictionLog, Path adminTokenFile, String replicaId, int logCapacity,
                    int shadowQueue) {
-        Options {
+        public Options {
             if (canaryPercent < 0 || canaryPercent > 100) {
                 throw new IllegalArgumentException("Invalid value " + canaryPercent + " for --canary-percent: must be in [0, 100]");
             }
@@ -108,15 +107,23 @@ final class RolloutRouting implements AutoCloseable {
     private final ThreadPoolExecutor shadowPool;
     private final Counter shadowDropped;
     private final MeterRegistry metrics;
-    private final AtomicReference<List<Long>> unservable = new AtomicReference<>(List.of());
 
-    RolloutRouting(Properties client, RolloutTopics topics, Options options, ModelCatalog catalog, MeterRegistry metrics) {
+    /** Creates the rollout's topics where missing, then starts logging and following. */
+    public RolloutRouting(Properties client, RolloutTopics topics, Options options, ModelCatalog catalog, MeterRegistry metrics) {
+        this(client, topics, options, catalog, metrics, true);
+    }
+
+    /** @param ensureTopics false when the topics are known to exist (or the broker is known to be away, in a test) */
+    RolloutRouting(Properties client, RolloutTopics topics, Options options, ModelCatalog catalog, MeterRegistry metrics,
+                   boolean ensureTopics) {
         this.options = options;
         this.topics = topics;
         this.catalog = catalog;
         this.metrics = metrics;
-        try (Admin admin = Admin.create(client)) {
-            topics.ensure(admin, 1, Duration.ofSeconds(30));
+        if (ensureTopics) {
+            try (Admin admin = Admin.create(client)) {
+                topics.ensure(admin, 1, Duration.ofSeconds(30));
+            }
         }
         this.adminToken = options.adminTokenFile() == null ? null : AdminToken.fromFile(options.adminTokenFile());
         this.predictions = options.predictionLog() ? new TopicLog(client, topics.predictions(), options.logCapacity(), metrics) : null;
@@ -161,9 +168,9 @@ final class RolloutRouting implements AutoCloseable {
             keep.add(d.candidateVersion());
         }
         List<Long> missing = catalog.retain(keep);
-        unservable.set(missing);
         if (!missing.isEmpty()) {
-            LOG.warn("rollout #{} names versions {} that this replica has not (or no longer) verified; it serves what it has", d.seq(), missing);
+            // usually the snapshot is still on its way to this replica's catalog; until it is loaded, stable answers
+            LOG.info("rollout #{} names versions {} not loaded here yet; stable answers until they are", d.seq(), missing);
         }
     }
 
@@ -269,7 +276,7 @@ final class RolloutRouting implements AutoCloseable {
     }
 
     /** {@code GET /v1/rollout}: the decision in force, the last decisions, the logs' counts. */
-    ObjectNode state() {
+    public ObjectNode state() {
         ObjectNode o = JSON.createObjectNode().put("mode", options.mode().id()).put("canary_percent", options.canaryPercent())
                 .put("replica", options.replicaId());
         RolloutDecision d = follower == null ? null : follower.current();
@@ -280,8 +287,16 @@ final class RolloutRouting implements AutoCloseable {
                 h.add(jsonOf(x));
             }
         }
-        ArrayNode u = o.putArray("unservable_versions");
-        unservable.get().forEach(u::add);
+        ArrayNode u = o.putArray("versions_not_loaded");
+        if (d != null) {
+            java.util.Set<Long> loaded = new java.util.HashSet<>();
+            catalog.loaded().forEach(m -> loaded.add(m.version()));
+            for (long v : new long[] {d.stableVersion(), d.candidateVersion()}) {
+                if (v > 0 && !loaded.contains(v)) {
+                    u.add(v);
+                }
+            }
+        }
         ObjectNode logs = o.putObject("logs");
         for (TopicLog l : new TopicLog[] {predictions, labels}) {
             if (l != null) {

@@ -97,7 +97,7 @@ public final class ServingServer implements AutoCloseable {
     }
 
     /** @param routing the replica's rollout side (prediction log, rollout topic, admin); null for none */
-    ServingServer(ModelCatalog catalog, Options options, PrometheusMeterRegistry metrics, RolloutRouting routing) throws IOException {
+    public ServingServer(ModelCatalog catalog, Options options, PrometheusMeterRegistry metrics, RolloutRouting routing) throws IOException {
         this.catalog = catalog;
         this.routing = routing;
         this.options = options;

@@ -94,6 +94,9 @@ final class TopicLog implements AutoCloseable {
                                 failed.increment();
                             }
                         });
+                    } catch (org.apache.kafka.common.errors.InterruptException e) {
+                        failed.increment(); // close() gave up waiting for the broker
+                        return;
                     } catch (RuntimeException e) {
                         // metadata not available within max.block.ms, or the producer is closing
                         failed.increment();
@@ -127,9 +130,18 @@ final class TopicLog implements AutoCloseable {
     public void close() {
         running = false;
         try {
-            sender.join(5000);
+            sender.join(2000);
+            if (sender.isAlive()) {
+                sender.interrupt(); // still waiting for a broker that is away: what is left is lost, and counted
+                sender.join(5000);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        int left = queue.size();
+        if (left > 0) {
+            dropped.increment(left);
+            queue.clear();
         }
         producer.close(java.time.Duration.ofSeconds(2));
         LOG.info("log of {} closed: {} sent, {} dropped, {} failed", topic, (long) sent.count(), (long) dropped.count(), (long) failed.count());

@@ -22,12 +22,12 @@ import java.util.List;
 import java.util.Map;
 
 /** Real snapshot artifacts and transactional publishing of them, for the serving tests. */
-final class SnapshotFixtures {
+public final class SnapshotFixtures {
 
     private SnapshotFixtures() {}
 
     /** The compact artifact of an untrained LeNet with L0-HC gates, initialised from {@code seed}. */
-    static byte[] artifact(long seed) {
+    public static byte[] artifact(long seed) {
         ModelConfig cfg = ModelConfig.builder().setNetwork("lenet5").setGates(GateKind.HC).optSeed(seed)
                 .optDevice(DeviceChoice.CPU).build();
         try (L0Trainer t = L0Trainer.create(cfg)) {
@@ -39,13 +39,13 @@ final class SnapshotFixtures {
      * Publishes one snapshot (manifest + chunks) in one transaction, as the pipeline does;
      * {@code tamper} flips a byte of the artifact after its hash went into the manifest.
      */
-    static void publish(KafkaProducer<byte[], byte[]> p, String topic, long version, byte[] artifact, boolean tamper) {
+    public static void publish(KafkaProducer<byte[], byte[]> p, String topic, long version, byte[] artifact, boolean tamper) {
         publish(p, topic, version, artifact, tamper, SIGNER);
     }
 
     /** The key the serving tests sign with, and the trust that accepts it. */
-    static final SnapshotSigner SIGNER;
-    static final SnapshotTrust TRUST;
+    public static final SnapshotSigner SIGNER;
+    public static final SnapshotTrust TRUST;
 
     static {
         try {
@@ -58,7 +58,7 @@ final class SnapshotFixtures {
     }
 
     /** As above, signed by {@code signer} (null: unsigned). */
-    static void publish(KafkaProducer<byte[], byte[]> p, String topic, long version, byte[] artifact, boolean tamper,
+    public static void publish(KafkaProducer<byte[], byte[]> p, String topic, long version, byte[] artifact, boolean tamper,
                         SnapshotSigner signer) {
         SnapshotManifest m = new SnapshotManifest(1, "m", version, version - 1, version, version, 0, Map.of(), Map.of(),
                 0, 0, 0, 0, 0, 0.5, artifact.length, SnapshotRecord.sha256Hex(artifact), SnapshotRecord.chunksFor(artifact.length, 200_000));
@@ -77,7 +77,7 @@ final class SnapshotFixtures {
     }
 
     /** Waits until {@code version} is the newest loaded version of {@code catalog} (60 s at most). */
-    static void awaitLatest(ModelCatalog catalog, long version) throws InterruptedException {
+    public static void awaitLatest(ModelCatalog catalog, long version) throws InterruptedException {
         long deadline = System.currentTimeMillis() + 60_000;
         while (System.currentTimeMillis() < deadline) {
             List<LoadedModel> l = catalog.loaded();

@@ -15,7 +15,8 @@ import java.time.Duration;
  * {@code maxLabels} candidate labels or {@code maxDuration}: keep stable.
  */
 public record RolloutPolicy(int minLabels, double threshold, double epsilon, double delta, int maxLabels,
-                            Duration maxDuration, double maxErrorIncrease, double maxP99Ratio, Duration labelWindow) {
+                            Duration maxDuration, double maxErrorIncrease, double maxP99Ratio, Duration labelWindow)
+        implements java.io.Serializable {
 
     public static RolloutPolicy defaults() {
         return new RolloutPolicy(200, 0.99, 0.01, 0.0, 5000, Duration.ofHours(6), 0.02, 1.5, Duration.ofMinutes(30));
