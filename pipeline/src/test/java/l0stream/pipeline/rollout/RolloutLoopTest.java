@@ -84,11 +84,15 @@ class RolloutLoopTest {
         final ServingServer server;
 
         Replica(String topic, String name, Path tokenFile) throws Exception {
+            this(topic, name, tokenFile, RolloutRouting.Mode.CANARY);
+        }
+
+        Replica(String topic, String name, Path tokenFile, RolloutRouting.Mode mode) throws Exception {
             Properties client = new Properties();
             client.put("bootstrap.servers", KafkaTestBroker.bootstrap());
             PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             catalog = new ModelCatalog(client, topic, SnapshotFixtures.TRUST, 0, 2, 32, ServingEngine.ONNXRUNTIME, DeviceChoice.CPU, metrics);
-            routing = new RolloutRouting(client, RolloutTopics.of(topic), new RolloutRouting.Options(RolloutRouting.Mode.CANARY, 50,
+            routing = new RolloutRouting(client, RolloutTopics.of(topic), new RolloutRouting.Options(mode, 50,
                     true, tokenFile, name, 10_000, 64), catalog, metrics);
             server = new ServingServer(catalog, new ServingServer.Options("127.0.0.1", 0, VariantSpec.parse("previous", "a"),
                     VariantSpec.parse("latest", "b"), 50, 1 << 20, 4), metrics, routing);
@@ -112,11 +116,15 @@ class RolloutLoopTest {
     }
 
     private Replica replica(String topic, String name) throws Exception {
+        return replica(topic, name, RolloutRouting.Mode.CANARY);
+    }
+
+    private Replica replica(String topic, String name, RolloutRouting.Mode mode) throws Exception {
         Path token = dir.resolve("admin.token");
         if (!Files.exists(token)) {
             Files.writeString(token, TOKEN + "\n");
         }
-        Replica r = new Replica(topic, name, token);
+        Replica r = new Replica(topic, name, token, mode);
         open.add(r);
         return r;
     }
@@ -348,6 +356,65 @@ class RolloutLoopTest {
         for (int k = 0; k < 20; k++) {
             assertEquals("stable", predict(a, "key-" + k).variant(), "paused: no canary traffic");
         }
+    }
+
+    @Test
+    void testShadowAnswersAreLoggedNeverReturnedAndJudgedInPairs() throws Exception {
+        String topic = topicWithRolloutTopics("rollout-shadow");
+        KafkaProducer<byte[], byte[]> pub = publisher(topic);
+        Replica a = replica(topic, "replica-a", RolloutRouting.Mode.SHADOW);
+        evaluator(topic, POLICY);
+        SnapshotFixtures.publish(pub, topic, 1, SnapshotFixtures.artifact(1), false);
+        SnapshotFixtures.publish(pub, topic, 2, SnapshotFixtures.artifact(2), false);
+        awaitDecision(List.of(a), d -> d.get("candidate_version").asLong() == 2, "v2 candidate");
+        SnapshotFixtures.awaitLatest(a.catalog, 2);
+
+        // the shadow's answers are read back from the prediction log, as an operator could
+        Properties cp = KafkaTestBroker.consumerProps("shadow-reader-" + topic);
+        cp.put("isolation.level", "read_committed");
+        Map<String, Integer> shadowAnswer = new HashMap<>();
+        int pairs = 0;
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(cp)) {
+            c.subscribe(List.of(RolloutTopics.of(topic).predictions()));
+            long deadline = System.currentTimeMillis() + 180_000;
+            JsonNode cur = null;
+            while (System.currentTimeMillis() < deadline) {
+                List<Answer> batch = new ArrayList<>();
+                for (int k = 0; k < 20; k++) {
+                    Answer x = predict(a, "key-" + rnd.nextInt(1_000_000));
+                    assertEquals("stable", x.variant(), "a shadow answer is never returned");
+                    assertEquals(1, x.version());
+                    batch.add(x);
+                }
+                long wait = System.currentTimeMillis() + 60_000;
+                while (batch.stream().anyMatch(x -> !shadowAnswer.containsKey(x.requestId())) && System.currentTimeMillis() < wait) {
+                    for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) {
+                        JsonNode p = JSON.readTree(r.value());
+                        if (p.get("variant").asText().equals("shadow")) {
+                            assertEquals(2, p.get("version").asLong());
+                            shadowAnswer.put(p.get("request_id").asText(), p.get("predicted").asInt());
+                        }
+                    }
+                }
+                for (Answer x : batch) {
+                    int candidate = shadowAnswer.get(x.requestId());
+                    // where they disagree, the candidate is right 9 times in 10
+                    int truth = candidate == x.label() ? candidate : rnd.nextDouble() < 0.9 ? candidate : x.label();
+                    pairs += candidate != x.label() ? 1 : 0;
+                    feedback(a, x.requestId(), truth);
+                }
+                cur = a.rollout().get("current");
+                if (cur.get("seq").asLong() > 2) {
+                    break;
+                }
+            }
+            assertNotNull(cur);
+            assertEquals("promote", cur.get("kind").asText(), cur.toString());
+            assertTrue(cur.get("reason").asText().contains("shadow pairs"), cur.get("reason").asText());
+            assertTrue(cur.get("evidence").get("pairs").asLong() >= POLICY.minLabels(), cur.toString());
+            assertTrue(pairs > 0, "the two models disagreed on some requests");
+        }
+        assertEquals(2, predict(a, "after").version(), "the promoted shadow now answers");
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> readAll(String topic, int n) {
