@@ -275,6 +275,11 @@ public final class RolloutEvaluator {
         return s.candidateFlops > 0 && s.stableFlops > 0 && s.candidateFlops < s.stableFlops ? policy.epsilon() : 0;
     }
 
+    /** The evidence on the current candidate as the rule would weigh it now. */
+    Evidence evidence(EvaluatorState s) {
+        return evidence(s, epsilon(s));
+    }
+
     Evidence evidence(EvaluatorState s, double eps) {
         double pPromote;
         double pRollback;

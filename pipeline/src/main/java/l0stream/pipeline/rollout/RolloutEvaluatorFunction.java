@@ -28,6 +28,10 @@ final class RolloutEvaluatorFunction extends KeyedProcessFunction<String, Evalua
     private final Map<String, byte[]> resumeFrom;
     private transient ValueState<EvaluatorState> state;
     private transient Counter decisions;
+    /** What the gauges show: the evidence of the model handled last, refreshed at most once a second. */
+    private transient volatile RolloutDecision.Evidence shown;
+    private transient volatile EvaluatorState shownState;
+    private transient long shownAtMs;
 
     /** @param resumeFrom the last decision per model id on the rollout topic, as its JSON */
     RolloutEvaluatorFunction(RolloutPolicy policy, Map<String, byte[]> resumeFrom) {
@@ -38,7 +42,26 @@ final class RolloutEvaluatorFunction extends KeyedProcessFunction<String, Evalua
     @Override
     public void open(org.apache.flink.api.common.functions.OpenContext openContext) {
         state = getRuntimeContext().getState(new ValueStateDescriptor<>("rollout", TypeInformation.of(EvaluatorState.class)));
-        decisions = getRuntimeContext().getMetricGroup().addGroup("rollout").counter("decisions");
+        org.apache.flink.metrics.MetricGroup g = getRuntimeContext().getMetricGroup().addGroup("rollout");
+        decisions = g.counter("decisions");
+        // the running rollout, for the dashboard: versions, labels, accuracies and posterior of the current candidate
+        g.gauge("stableVersion", () -> shownState == null ? 0L : shownState.stable);
+        g.gauge("candidateVersion", () -> shownState == null ? 0L : shownState.candidate);
+        g.gauge("labelsStable", () -> shown == null ? 0L : shown.labelsStable());
+        g.gauge("labelsCandidate", () -> shown == null ? 0L : shown.labelsCandidate());
+        g.gauge("pairs", () -> shown == null ? 0L : shown.pairs());
+        g.gauge("accuracyStable", () -> shown == null ? Double.NaN : shown.accuracyStable());
+        g.gauge("accuracyCandidate", () -> shown == null ? Double.NaN : shown.accuracyCandidate());
+        g.gauge("pPromote", () -> shown == null ? Double.NaN : shown.pPromote());
+        g.gauge("pRollback", () -> shown == null ? Double.NaN : shown.pRollback());
+    }
+
+    private void show(RolloutEvaluator e, EvaluatorState s, long now, boolean force) {
+        if (force || now - shownAtMs >= 1000) {
+            shownAtMs = now;
+            shownState = s;
+            shown = s.candidate > 0 ? e.evidence(s) : null;
+        }
     }
 
     @Override
@@ -65,6 +88,7 @@ final class RolloutEvaluatorFunction extends KeyedProcessFunction<String, Evalua
         }
         emit(made, out);
         state.update(s);
+        show(e, s, now, !made.isEmpty());
         ctx.timerService().registerProcessingTimeTimer((now / TICK_MS + 1) * TICK_MS);
     }
 
