@@ -142,6 +142,10 @@ public final class ModelCatalog implements AutoCloseable {
         ImageClassifier p;
         try {
             p = engine.load(s.artifact(), device);
+            // one pass on a blank image before any request: the engine's first call allocates and plans,
+            // and a user (or a rollout's latency guard) should not pay for it
+            l0stream.model.nn.Architecture a = p.architecture();
+            p.predict(new float[a.inputChannels() * a.inputHeight() * a.inputWidth()], 1);
         } catch (ArtifactFormatException | RuntimeException e) {
             refused("unloadable").increment();
             LOG.warn("snapshot {} v{} refused: {}", s.manifest().modelId(), s.manifest().version(), e.getMessage());

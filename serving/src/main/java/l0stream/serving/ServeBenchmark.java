@@ -250,28 +250,13 @@ public final class ServeBenchmark {
         }
     }
 
-    /**
-     * A blocking keep-alive client per calling thread ({@link HttpURLConnection} reuses the
-     * connection once the body is read to the end): far less CPU per request than the async
-     * {@code java.net.http} client, which matters when client and server share two cores.
-     */
-    private static Call httpCall(int port, byte[] raw) throws Exception {
-        URL url = URI.create("http://127.0.0.1:" + port + "/v1/predict").toURL();
+    /** Closed-loop HTTP calls through {@link ServingClient} (blocking, keep-alive). */
+    private static Call httpCall(int port, byte[] raw) {
+        ServingClient client = new ServingClient("127.0.0.1", port);
         return () -> {
-            HttpURLConnection c = (HttpURLConnection) url.openConnection();
-            c.setDoOutput(true);
-            c.setRequestMethod("POST");
-            c.setRequestProperty("Content-Type", "application/x-raw-u8");
-            c.setFixedLengthStreamingMode(raw.length);
-            try (OutputStream os = c.getOutputStream()) {
-                os.write(raw);
-            }
-            int status = c.getResponseCode();
-            try (InputStream in = status == 200 ? c.getInputStream() : c.getErrorStream()) {
-                byte[] body = in.readAllBytes();
-                if (status != 200) {
-                    throw new IllegalStateException("HTTP " + status + ": " + new String(body, StandardCharsets.UTF_8));
-                }
+            ServingClient.Response r = client.predict(raw, null);
+            if (r.status() != 200) {
+                throw new IllegalStateException("HTTP " + r.status() + ": " + r.body());
             }
         };
     }

@@ -201,6 +201,7 @@ public final class ServingServer implements AutoCloseable {
             }
             float[] probs;
             String id = UUID.randomUUID().toString();
+            long modelStart = System.nanoTime();
             try {
                 probs = model.predict(pixels);
             } catch (InterruptedException e) {
@@ -209,10 +210,11 @@ public final class ServingServer implements AutoCloseable {
                 return;
             } catch (RuntimeException e) {
                 if (routing != null) {
-                    routing.logPrediction(id, variant, model, -1, (System.nanoTime() - start) / 1000);
+                    routing.logPrediction(id, variant, model, -1, (System.nanoTime() - modelStart) / 1000);
                 }
                 throw e;
             }
+            long modelMicros = (System.nanoTime() - modelStart) / 1000;
             int label = argmax(probs);
             synchronized (outcomes) {
                 outcomes.put(id, new Outcome(variant, model.version(), label));
@@ -226,7 +228,7 @@ public final class ServingServer implements AutoCloseable {
             send(ex, 200, out);
             long nanos = System.nanoTime() - start;
             if (routing != null) {
-                routing.logPrediction(id, variant, model, label, nanos / 1000);
+                routing.logPrediction(id, variant, model, label, modelMicros);
                 if (shadow != null) {
                     routing.shadow(id, pixels, shadow);
                     shadowHandedOver = true;

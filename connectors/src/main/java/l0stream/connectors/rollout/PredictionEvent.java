@@ -9,7 +9,9 @@ package l0stream.connectors.rollout;
  * @param variant       {@code stable}, {@code candidate} or {@code shadow} under a rollout; {@code A}/{@code B} in manual A/B
  * @param version       the snapshot version that computed it
  * @param predicted     the predicted class, or -1 if the model failed on this request
- * @param latencyMicros time spent computing it, decode included
+ * @param latencyMicros time the model took for this request, waiting for its batch included: the part of a
+ *                      request's latency that differs between versions (decoding and HTTP do not), measured
+ *                      the same way for stable, candidate and shadow answers
  * @param timeMs        when it was answered, epoch milliseconds
  * @param replica       which serving replica answered
  */

@@ -29,6 +29,12 @@ import java.util.Locale;
  */
 public final class RolloutEvaluator {
 
+    /**
+     * A p99 from fewer answers is a maximum, not a percentile: one slow first call of a freshly
+     * loaded model (or one stall of a loaded machine) would roll a good candidate back.
+     */
+    static final int MIN_LATENCY_ANSWERS = 1000;
+
     private final String modelId;
     private final RolloutPolicy policy;
 
@@ -260,6 +266,9 @@ public final class RolloutEvaluator {
         if (errC - errS > policy.maxErrorIncrease()) {
             return String.format(Locale.ROOT, "error rate %.3f vs stable %.3f (limit +%.3f) over %d/%d answers", errC, errS,
                     policy.maxErrorIncrease(), s.requestsCandidate, s.requestsStable);
+        }
+        if (s.requestsCandidate < MIN_LATENCY_ANSWERS || s.requestsStable < MIN_LATENCY_ANSWERS) {
+            return null;
         }
         long p99C = LatencyHistogram.quantile(s.latencyCandidate, 0.99);
         long p99S = LatencyHistogram.quantile(s.latencyStable, 0.99);

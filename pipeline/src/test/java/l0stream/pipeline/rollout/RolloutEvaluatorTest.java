@@ -159,10 +159,15 @@ class RolloutEvaluatorTest {
 
         RolloutEvaluatorTest other = new RolloutEvaluatorTest();
         other.startRollout(DENSE);
-        for (int i = 0; i < POLICY.minLabels(); i++) {
+        int n = RolloutEvaluator.MIN_LATENCY_ANSWERS;
+        for (int i = 0; i < n - 1; i++) {
             other.e.onPrediction(other.s, new PredictionEvent("s" + i, "m", "stable", 1, 1, 1000, now, "a"));
-            other.e.onPrediction(other.s, new PredictionEvent("c" + i, "m", "candidate", 2, 1, i < 5 ? 50_000 : 1000, now, "a"));
+            other.e.onPrediction(other.s, new PredictionEvent("c" + i, "m", "candidate", 2, 1, i < n / 50 ? 50_000 : 1000, now, "a"));
         }
+        other.log.addAll(other.e.onJoinedLabel(other.s, new JoinedLabel("x", "m", 1, now, null, null), now));
+        assertEquals(2, other.log.size(), "no latency verdict from fewer than " + n + " answers");
+        other.e.onPrediction(other.s, new PredictionEvent("s", "m", "stable", 1, 1, 1000, now, "a"));
+        other.e.onPrediction(other.s, new PredictionEvent("c", "m", "candidate", 2, 1, 1000, now, "a"));
         other.log.addAll(other.e.onJoinedLabel(other.s, new JoinedLabel("x", "m", 1, now, null, null), now));
         assertEquals(Kind.ROLLBACK, other.last().kind());
         assertTrue(other.last().reason().contains("p99 latency"), other.last().reason());
