@@ -59,7 +59,9 @@ public final class ServingServer implements AutoCloseable {
 
     static {
         // Without TCP_NODELAY, headers and body go out in two small writes and the client's
-        // delayed ACK adds ~40 ms to every request. Read once when the JDK server's config loads.
+        // delayed ACK adds ~40 ms to every request. Read once when the JDK server's config loads:
+        // if something started a JDK HTTP server earlier in this JVM (Flink's Prometheus reporter
+        // does), this comes too late, so bin/l0stream also sets it on the command line.
         System.setProperty("sun.net.httpserver.nodelay", "true");
     }
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -95,6 +95,9 @@ public final class RolloutBenchmark {
                            double pRollback, long millis) {}
 
     public static void main(String[] argv) throws Exception {
+        // before anything loads the JDK's HTTP server (Flink's Prometheus reporter does): without
+        // TCP_NODELAY every request waits ~40 ms for a delayed ACK (see ServingServer)
+        System.setProperty("sun.net.httpserver.nodelay", "true");
         Args a = Args.parse(argv, List.of("--repetitions", "--diff", "--mode", "--train-records", "--min-labels", "--threshold",
                 "--label-delay-ms", "--concurrency", "--latency-requests", "--canary-percent"), List.of("--json"));
         int reps = a.intValue("--repetitions", 20, 1);
