@@ -21,7 +21,11 @@ import l0stream.connectors.trust.SnapshotTrust;
 import l0stream.model.DeviceChoice;
 import l0stream.pipeline.L0StreamJob;
 import l0stream.pipeline.PipelineConfig;
+import l0stream.connectors.rollout.RolloutTopics;
+import l0stream.pipeline.rollout.RolloutJob;
+import l0stream.pipeline.rollout.RolloutPolicy;
 import l0stream.serving.ModelCatalog;
+import l0stream.serving.RolloutRouting;
 import l0stream.serving.ServingServer;
 import l0stream.serving.VariantSpec;
 
@@ -56,7 +60,7 @@ import java.util.regex.Pattern;
  * Every panel query of every dashboard, evaluated by a real Prometheus that scrapes a real run: the
  * job on a MiniCluster (Flink's PrometheusReporter) training from the real broker and publishing
  * signed snapshots, and the serving process A/B-serving those snapshots with predictions and
- * feedback. The Prometheus config is the shipped one, with only its targets re-pointed at this
+ * feedback, following the rollout evaluator (in the same job) in canary mode. The Prometheus config is the shipped one, with only its targets re-pointed at this
  * run's ports and a 1 s scrape interval. A query that returns no series fails, naming the panel.
  */
 @ExtendWith(KafkaTestBroker.class)
@@ -100,15 +104,21 @@ class DashboardQueriesTest {
         conf.setString("execution.checkpointing.dir", tmp.resolve("checkpoints").toUri().toString());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
         L0StreamJob.build(env, cfg, false, s -> s);
+        // the rollout evaluator, in the same job so that one reporter serves both: it judges the run's own snapshots
+        SnapshotTrust trust = SnapshotTrust.fromFiles(List.of(SnapshotKeys.publicKeyFileFor(key)), false);
+        RolloutTopics.of(cfg.snapshotTopic()).ensure(KafkaTestBroker.admin(), 1, java.time.Duration.ofSeconds(30));
+        RolloutJob.build(env, new RolloutJob.Config(KafkaTestBroker.clientConfig(), RolloutTopics.of(cfg.snapshotTopic()), trust,
+                RolloutPolicy.defaults(), 500, "t-" + name + "-rollout"));
         JobClient job = env.executeAsync("l0stream-dashboard-check");
 
         Properties client = KafkaTestBroker.clientConfig().toProperties();
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        SnapshotTrust trust = SnapshotTrust.fromFiles(List.of(SnapshotKeys.publicKeyFileFor(key)), false);
         try (ModelCatalog catalog = new ModelCatalog(client, cfg.snapshotTopic(), trust, 0, 3, 32,
                 DeviceChoice.CPU, metrics);
+             RolloutRouting routing = new RolloutRouting(client, RolloutTopics.of(cfg.snapshotTopic()), new RolloutRouting.Options(
+                     RolloutRouting.Mode.CANARY, 50, true, null, "dash", 10_000, 64), catalog, metrics);
              ServingServer serving = new ServingServer(catalog, new ServingServer.Options("127.0.0.1", 0,
-                     VariantSpec.parse("previous", "--a"), VariantSpec.parse("latest", "--b"), 50, 1 << 20, 4), metrics)) {
+                     VariantSpec.parse("previous", "--a"), VariantSpec.parse("latest", "--b"), 50, 1 << 20, 4), metrics, routing)) {
             Path config = tmp.resolve("prometheus.yml");
             Files.writeString(config, pointedAt(Files.readString(PROMETHEUS_CONFIG), flinkPort, serving.port()));
             try (PrometheusServer prometheus = PrometheusServer.start(config, tmp)) {
@@ -123,6 +133,7 @@ class DashboardQueriesTest {
                     Thread.sleep(1000);
                 }
                 waitForFlinkSeries(prometheus, "flink_taskmanager_job_task_operator_compact_flops");
+                waitForFlinkSeries(prometheus, "flink_taskmanager_job_task_operator_rollout_pPromote");
                 Thread.sleep(3000);
                 checkAll(dashboards, prometheus);
             } finally {

@@ -69,7 +69,8 @@ import java.util.function.Predicate;
 
 /**
  * {@code l0stream bench rollout [--repetitions 20] [--diff 0.02] [--mode shadow|canary] [--train-records 20000]
- * [--min-labels 200] [--threshold 0.99] [--label-delay-ms 200] [--concurrency 4] [--latency-requests 4000] [--json]}.
+ * [--min-labels 200] [--min-disagreements 60] [--threshold 0.99] [--label-delay-ms 200] [--concurrency 4]
+ * [--latency-rate 300] [--latency-seconds 12] [--json]}.
  *
  * <p>Snapshots come from a real run of the job on Fashion-MNIST; each is scored on the test split,
  * and a stable one is paired with a worse and a better one that differ from it by about
@@ -79,7 +80,8 @@ import java.util.function.Predicate;
  * replicas, and each request's true label given after a random delay to the other replica. It
  * reports the labels each decision rested on, wrong decisions (the worse promoted, the better
  * rolled back), the time from publishing a candidate to the replicas applying the decision, and the
- * request latency with rollout and prediction logging on vs off at the same load.
+ * request latency with rollout and prediction logging on vs off at the same offered load (canary
+ * and shadow).
  */
 public final class RolloutBenchmark {
 
@@ -98,8 +100,8 @@ public final class RolloutBenchmark {
         // before anything loads the JDK's HTTP server (Flink's Prometheus reporter does): without
         // TCP_NODELAY every request waits ~40 ms for a delayed ACK (see ServingServer)
         System.setProperty("sun.net.httpserver.nodelay", "true");
-        Args a = Args.parse(argv, List.of("--repetitions", "--diff", "--mode", "--train-records", "--min-labels", "--threshold",
-                "--label-delay-ms", "--concurrency", "--latency-requests", "--canary-percent"), List.of("--json"));
+        Args a = Args.parse(argv, List.of("--repetitions", "--diff", "--mode", "--train-records", "--min-labels", "--min-disagreements", "--threshold",
+                "--label-delay-ms", "--concurrency", "--latency-rate", "--latency-seconds", "--canary-percent"), List.of("--json"));
         int reps = a.intValue("--repetitions", 20, 1);
         double diff = a.doubleValue("--diff", 0.02, 0);
         RolloutRouting.Mode mode = RolloutRouting.Mode.parse(a.string("--mode", "shadow"), "--mode");
@@ -108,11 +110,13 @@ public final class RolloutBenchmark {
         }
         int trainRecords = a.intValue("--train-records", 20_000, 640);
         RolloutPolicy d = RolloutPolicy.defaults();
-        RolloutPolicy policy = new RolloutPolicy(a.intValue("--min-labels", d.minLabels(), 1), a.doubleValue("--threshold", d.threshold(), 0),
+        RolloutPolicy policy = new RolloutPolicy(a.intValue("--min-labels", d.minLabels(), 1),
+                a.intValue("--min-disagreements", d.minDisagreements(), 0), a.doubleValue("--threshold", d.threshold(), 0),
                 d.epsilon(), d.delta(), 20_000, Duration.ofHours(1), d.maxErrorIncrease(), d.maxP99Ratio(), Duration.ofMinutes(10));
         int labelDelay = a.intValue("--label-delay-ms", 200, 0);
         int concurrency = a.intValue("--concurrency", 4, 1);
-        int latencyRequests = a.intValue("--latency-requests", 4000, 100);
+        int latencyRate = a.intValue("--latency-rate", 300, 1);
+        int latencySeconds = a.intValue("--latency-seconds", 12, 1);
         int canary = a.intValue("--canary-percent", 50, 1);
 
         Path fm = Path.of(FashionMnist.DEFAULT_DIR);
@@ -157,7 +161,7 @@ public final class RolloutBenchmark {
                 System.err.printf(Locale.ROOT, "bench rollout: repetition %d/%d: worse %s after %d labels (%.1f s), better %s after %d labels (%.1f s)%n",
                         r, reps, w.kind(), w.labels(), w.millis() / 1e3, b.kind(), b.labels(), b.millis() / 1e3);
             }
-            latency(out, kafka, trust, signer, mode, canary, stable, better, test, concurrency, latencyRequests, run, work);
+            latency(out, kafka, trust, signer, canary, stable, better, test, latencyRate, latencySeconds, run, work);
         }
         summarise(out, outcomes);
         print(out, outcomes);
@@ -524,78 +528,84 @@ public final class RolloutBenchmark {
 
     // ---- latency with rollout on vs off ---------------------------------------------------------
 
-    private static void latency(ObjectNode out, KafkaClientConfig kafka, SnapshotTrust trust, SnapshotSigner signer,
-                                RolloutRouting.Mode mode, int canary, Scored stable, Scored candidate, ImageDataset test,
-                                int concurrency, int requests, String run, Path work) throws Exception {
-        String topic = "rollout-bench-" + run + "-latency";
-        createTopics(kafka, topic);
-        List<AutoCloseable> open = new ArrayList<>();
-        try {
-            KafkaProducer<byte[], byte[]> pub = publisher(kafka, topic);
-            open.add(pub);
-            JobClient job = evaluator(kafka, topic, trust, RolloutPolicy.defaults(), work.resolve("latency"));
-            open.add(() -> job.cancel().get());
-            Replica on = new Replica(kafka, topic, trust, mode, canary, "on");
-            Replica off = new Replica(kafka, topic, trust, null, canary, "off");
-            open.add(on);
-            open.add(off);
-            publish(pub, topic, 1, stable.snapshot(), signer);
-            publish(pub, topic, 2, candidate.snapshot(), signer);
-            awaitDecision(List.of(on), c -> c.get("candidate_version").asLong() == 2); // a candidate under evaluation, no labels
-            on.awaitLoaded(2);
-            off.awaitLoaded(1);
-            List<Long> latOn = new ArrayList<>();
-            List<Long> latOff = new ArrayList<>();
-            int block = 250;
-            sendBlock(off, test, 0, 500, concurrency, new ArrayList<>()); // warm-up, both
-            sendBlock(on, test, 0, 500, concurrency, new ArrayList<>());
-            for (int from = 0; from < requests; from += block) {
-                // interleaved blocks: both sides see the same machine load over the run
-                sendBlock(off, test, from, block, concurrency, latOff);
-                sendBlock(on, test, from, block, concurrency, latOn);
-            }
-            long p99On = percentile(latOn, 0.99);
-            long p99Off = percentile(latOff, 0.99);
-            out.put("latency_requests", latOn.size());
-            out.put("p50_us_rollout_on", percentile(latOn, 0.50)).put("p50_us_rollout_off", percentile(latOff, 0.50));
-            out.put("p99_us_rollout_on", p99On).put("p99_us_rollout_off", p99Off);
-            out.put("p99_on_over_off", Math.round(1000.0 * p99On / p99Off) / 1000.0);
-        } finally {
-            for (int i = open.size() - 1; i >= 0; i--) {
-                try {
-                    open.get(i).close();
-                } catch (Exception e) {
-                    System.err.println("bench rollout: closing: " + e);
+    /**
+     * p50/p99 of requests sent open-loop at a fixed rate (a request's latency counts from when it
+     * was due, so queueing shows) to a replica with rollout and prediction logging on (following a
+     * rollout with a candidate under evaluation) and to one with both off serving the stable
+     * version; blocks alternate so both see the same machine. Canary and shadow each.
+     */
+    private static void latency(ObjectNode out, KafkaClientConfig kafka, SnapshotTrust trust, SnapshotSigner signer, int canary,
+                                Scored stable, Scored candidate, ImageDataset test, int rate, int seconds, String run, Path work)
+            throws Exception {
+        out.put("latency_rate_per_s", rate).put("latency_seconds_per_arm", seconds);
+        for (RolloutRouting.Mode mode : new RolloutRouting.Mode[] {RolloutRouting.Mode.CANARY, RolloutRouting.Mode.SHADOW}) {
+            String topic = "rollout-bench-" + run + "-latency-" + mode.id();
+            createTopics(kafka, topic);
+            List<AutoCloseable> open = new ArrayList<>();
+            try {
+                KafkaProducer<byte[], byte[]> pub = publisher(kafka, topic);
+                open.add(pub);
+                JobClient job = evaluator(kafka, topic, trust, RolloutPolicy.defaults(), work.resolve("latency-" + mode.id()));
+                open.add(() -> job.cancel().get());
+                Replica on = new Replica(kafka, topic, trust, mode, canary, "on");
+                Replica off = new Replica(kafka, topic, trust, null, canary, "off");
+                open.add(on);
+                open.add(off);
+                publish(pub, topic, 1, stable.snapshot(), signer);
+                publish(pub, topic, 2, candidate.snapshot(), signer);
+                awaitDecision(List.of(on), c -> c.get("candidate_version").asLong() == 2); // under evaluation: no labels come
+                on.awaitLoaded(2);
+                off.awaitLoaded(1);
+                openLoop(off, test, rate, 2, new ArrayList<>()); // warm-up
+                openLoop(on, test, rate, 2, new ArrayList<>());
+                List<Long> latOn = new ArrayList<>();
+                List<Long> latOff = new ArrayList<>();
+                int rounds = 4;
+                for (int r = 0; r < rounds; r++) {
+                    openLoop(off, test, rate, Math.max(1, seconds / rounds), latOff);
+                    openLoop(on, test, rate, Math.max(1, seconds / rounds), latOn);
+                }
+                String m = mode.id();
+                out.put("p50_us_" + m + "_on", percentile(latOn, 0.50)).put("p50_us_" + m + "_off", percentile(latOff, 0.50));
+                out.put("p99_us_" + m + "_on", percentile(latOn, 0.99)).put("p99_us_" + m + "_off", percentile(latOff, 0.99));
+                out.put("p99_on_over_off_" + m, Math.round(1000.0 * percentile(latOn, 0.99) / percentile(latOff, 0.99)) / 1000.0);
+            } finally {
+                for (int i = open.size() - 1; i >= 0; i--) {
+                    try {
+                        open.get(i).close();
+                    } catch (Exception e) {
+                        System.err.println("bench rollout: closing: " + e);
+                    }
                 }
             }
         }
     }
 
-    private static void sendBlock(Replica r, ImageDataset test, int from, int n, int concurrency, List<Long> lat) throws Exception {
-        AtomicInteger next = new AtomicInteger(from);
-        List<Thread> ts = new ArrayList<>();
+    private static void openLoop(Replica r, ImageDataset test, int rate, int seconds, List<Long> lat) throws InterruptedException {
+        java.util.concurrent.ExecutorService pool = Executors.newFixedThreadPool(32);
         List<Long> mine = java.util.Collections.synchronizedList(new ArrayList<>());
-        for (int c = 0; c < concurrency; c++) {
-            Thread t = new Thread(() -> {
-                int i;
-                while ((i = next.getAndIncrement()) < from + n) {
-                    long t0 = System.nanoTime();
-                    try {
-                        ServingClient.Response res = r.client.predict(test.image(i % test.count()), "lat-" + i);
-                        if (res.status() == 200) {
-                            mine.add((System.nanoTime() - t0) / 1000);
-                        }
-                    } catch (Exception e) {
-                        return;
+        long t0 = System.nanoTime();
+        long n = (long) rate * seconds;
+        for (long i = 0; i < n; i++) {
+            long due = t0 + i * 1_000_000_000L / rate;
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(wait);
+            }
+            long k = i;
+            pool.execute(() -> {
+                try {
+                    ServingClient.Response res = r.client.predict(test.image((int) (k % test.count())), "lat-" + k);
+                    if (res.status() == 200) {
+                        mine.add((System.nanoTime() - due) / 1000);
                     }
+                } catch (Exception e) {
+                    // counted as missing
                 }
             });
-            ts.add(t);
-            t.start();
         }
-        for (Thread t : ts) {
-            t.join();
-        }
+        pool.shutdown();
+        pool.awaitTermination(5, TimeUnit.MINUTES);
         lat.addAll(mine);
     }
 
@@ -634,9 +644,12 @@ public final class RolloutBenchmark {
                 out.get("labels_per_decision_median").asLong(), out.get("labels_per_decision_max").asLong());
         System.out.printf(Locale.ROOT, "%-44s %10.1f   (max %.1f)%n", "publish -> decision applied, s (median)",
                 out.get("decision_ms_median").asLong() / 1e3, out.get("decision_ms_max").asLong() / 1e3);
-        System.out.printf(Locale.ROOT, "%-44s %10d / %d%n", "p99 request latency us, rollout on / off",
-                out.get("p99_us_rollout_on").asLong(), out.get("p99_us_rollout_off").asLong());
-        System.out.printf(Locale.ROOT, "%-44s %10.3f   (target <= 1.10)%n", "p99 on / off", out.get("p99_on_over_off").asDouble());
+        for (String m : new String[] {"canary", "shadow"}) {
+            System.out.printf(Locale.ROOT, "%-44s %10d / %d   (p50 %d / %d, %d req/s open loop)%n", "p99 latency us, " + m + " on / off",
+                    out.get("p99_us_" + m + "_on").asLong(), out.get("p99_us_" + m + "_off").asLong(), out.get("p50_us_" + m + "_on").asLong(),
+                    out.get("p50_us_" + m + "_off").asLong(), out.get("latency_rate_per_s").asInt());
+            System.out.printf(Locale.ROOT, "%-44s %10.3f   (target <= 1.10)%n", "p99 " + m + " on / off", out.get("p99_on_over_off_" + m).asDouble());
+        }
     }
 
     private static double round4(double v) {

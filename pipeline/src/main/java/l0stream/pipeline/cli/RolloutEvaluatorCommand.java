@@ -18,7 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code l0stream rollout --snapshots <topic> [--min-labels 200] [--threshold 0.99] [--epsilon 0.01]
+ * {@code l0stream rollout --snapshots <topic> [--min-labels 200] [--min-disagreements 60] [--threshold 0.99] [--epsilon 0.01]
  * [--delta 0] [--max-labels 5000] [--max-minutes 360] [--max-error-increase 0.02] [--max-p99-ratio 1.5]
  * [--label-window-seconds 1800] [--checkpoint-interval-ms 2000] [--trusted-keys a.pub] [--allow-unsigned]}:
  * runs the rollout evaluator job on an embedded MiniCluster until interrupted. It joins every
@@ -30,7 +30,7 @@ public final class RolloutEvaluatorCommand {
 
     private RolloutEvaluatorCommand() {}
 
-    static final List<String> POLICY_OPTIONS = List.of("--min-labels", "--threshold", "--epsilon", "--delta", "--max-labels",
+    static final List<String> POLICY_OPTIONS = List.of("--min-labels", "--min-disagreements", "--threshold", "--epsilon", "--delta", "--max-labels",
             "--max-minutes", "--max-error-increase", "--max-p99-ratio", "--label-window-seconds");
 
     public static void main(String[] argv) throws Exception {
@@ -61,6 +61,7 @@ public final class RolloutEvaluatorCommand {
         }
         RolloutPolicy d = RolloutPolicy.defaults();
         RolloutPolicy policy = new RolloutPolicy(a.intValue("--min-labels", d.minLabels(), 1),
+                a.intValue("--min-disagreements", d.minDisagreements(), 0),
                 a.doubleValue("--threshold", d.threshold(), 0), a.doubleValue("--epsilon", d.epsilon(), 0),
                 a.doubleValue("--delta", d.delta(), 0), a.intValue("--max-labels", d.maxLabels(), 1),
                 Duration.ofMinutes(a.longValue("--max-minutes", d.maxDuration().toMinutes(), 1)),

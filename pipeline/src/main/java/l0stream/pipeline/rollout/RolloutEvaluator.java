@@ -93,7 +93,10 @@ public final class RolloutEvaluator {
             if (!p.ok()) {
                 s.errorsCandidate++;
             }
-            LatencyHistogram.add(s.latencyCandidate, p.latencyMicros());
+            if (!PredictionEvent.SHADOW.equals(p.variant())) {
+                // a shadow runs on a background thread no user waits for: its time is not the candidate's latency
+                LatencyHistogram.add(s.latencyCandidate, p.latencyMicros());
+            }
         }
     }
 
@@ -201,8 +204,7 @@ public final class RolloutEvaluator {
             e = evidence(s, eps);
             kind = Kind.ROLLBACK;
             why = "v" + v + " rolled back: " + guard;
-        } else if ((s.pairs >= min || (s.labelsStable >= min && s.labelsCandidate >= min))
-                && (s.labelsCandidate >= policy.maxLabels() || nearThreshold(s, eps))) {
+        } else if (enoughEvidence(s, eps) && (s.labelsCandidate >= policy.maxLabels() || nearThreshold(s, eps))) {
             e = evidence(s, eps);
             String basis = s.pairs >= min
                     ? String.format(Locale.ROOT, "%d shadow pairs (%d only candidate right, %d only stable right)", s.pairs,
@@ -222,6 +224,11 @@ public final class RolloutEvaluator {
                 why = String.format(Locale.ROOT, "v%d undecided after %s (P promote %.3f, P roll back %.3f); stable v%d kept",
                         v, basis, e.pPromote(), e.pRollback(), s.stable);
             }
+        } else if (s.labelsCandidate >= policy.maxLabels()) {
+            e = evidence(s, eps);
+            kind = Kind.KEEP;
+            why = String.format(Locale.ROOT, "v%d undecided after %d labels: too few informative ones (%d pairs disagreed); stable v%d kept",
+                    v, s.labelsCandidate, s.onlyCandidateRight + s.onlyStableRight, s.stable);
         }
         if (kind == null) {
             return out;
@@ -235,6 +242,27 @@ public final class RolloutEvaluator {
         s.resetEvidence(now);
         admitNext(s, now, out);
         return out;
+    }
+
+    /**
+     * Paired (shadow) evidence needs {@code minLabels} pairs of which {@code minDisagreements} where
+     * the answers differ — unless the two models disagree so rarely (99 % upper bound of the rate
+     * below ε) that their accuracies cannot differ by more; unpaired needs {@code minLabels} each.
+     * Deciding on a handful of disagreements is what let an early fluke promote a worse candidate
+     * (docs/rollout.md, "Choosing the defaults").
+     */
+    private boolean enoughEvidence(EvaluatorState s, double eps) {
+        int min = policy.minLabels();
+        if (s.pairs >= min) {
+            // only pairs with one answer right and the other wrong tell which model is better
+            long dis = s.onlyCandidateRight + s.onlyStableRight;
+            if (dis >= policy.minDisagreements()) {
+                return true;
+            }
+            double r = (dis + 1.0) / (s.pairs + 2.0);
+            return eps > 0 && r + 2.33 * Math.sqrt(r * (1 - r) / s.pairs) < eps;
+        }
+        return s.labelsStable >= min && s.labelsCandidate >= min;
     }
 
     /**
@@ -267,7 +295,7 @@ public final class RolloutEvaluator {
             return String.format(Locale.ROOT, "error rate %.3f vs stable %.3f (limit +%.3f) over %d/%d answers", errC, errS,
                     policy.maxErrorIncrease(), s.requestsCandidate, s.requestsStable);
         }
-        if (s.requestsCandidate < MIN_LATENCY_ANSWERS || s.requestsStable < MIN_LATENCY_ANSWERS) {
+        if (total(s.latencyCandidate) < MIN_LATENCY_ANSWERS || total(s.latencyStable) < MIN_LATENCY_ANSWERS) {
             return null;
         }
         long p99C = LatencyHistogram.quantile(s.latencyCandidate, 0.99);
@@ -277,6 +305,14 @@ public final class RolloutEvaluator {
                     policy.maxP99Ratio(), s.requestsCandidate, s.requestsStable);
         }
         return null;
+    }
+
+    private static long total(long[] histogram) {
+        long n = 0;
+        for (long c : histogram) {
+            n += c;
+        }
+        return n;
     }
 
     /** ε &gt; 0 only for a cheaper candidate: a sparser model that is as good should win. */

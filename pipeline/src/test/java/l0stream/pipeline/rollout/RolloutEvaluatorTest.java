@@ -146,6 +146,59 @@ class RolloutEvaluatorTest {
         assertTrue(n <= 2000, "a 2-point better shadow candidate decided within 2,000 labels, took " + n);
     }
 
+    /** A shadow pair with the given correctness of each answer. */
+    private void pair(boolean stableRight, boolean candidateRight) {
+        String id = "r" + requests++;
+        PredictionEvent a = new PredictionEvent(id, "m", "stable", s.stable, stableRight ? 1 : 2, 1000, now, "a");
+        PredictionEvent b = new PredictionEvent(id, "m", "shadow", s.candidate, candidateRight ? 1 : 3, 1000, now, "a");
+        e.onPrediction(s, a);
+        e.onPrediction(s, b);
+        log.addAll(e.onJoinedLabel(s, new JoinedLabel(id, "m", 1, now, a, b), now));
+    }
+
+    @Test
+    void testShadowDecisionsWaitForEnoughDisagreements() {
+        startRollout(DENSE);
+        for (int i = 0; i < 400; i++) {
+            pair(true, true);
+            if (i % 10 == 0 && i < 590) {
+                pair(false, true); // the candidate right where stable is wrong: 40 disagreements over 440 pairs
+            }
+        }
+        assertEquals(2, log.size(), "40 disagreements, all for the candidate, are not yet enough (" + POLICY.minDisagreements() + ")");
+        for (int i = 0; i < POLICY.minDisagreements() - 40; i++) {
+            pair(false, true);
+        }
+        assertEquals(Kind.PROMOTE, last().kind(), last().reason());
+    }
+
+    @Test
+    void testModelsThatNeverDisagreeAreDecidedByTheirCost() {
+        startRollout(0.5 * DENSE);
+        for (int i = 0; i < 3000 && log.size() == 2; i++) {
+            pair(i % 5 != 0, i % 5 != 0);
+        }
+        assertEquals(Kind.PROMOTE, last().kind(), "identical answers and cheaper: as good within epsilon; " + last().reason());
+
+        RolloutEvaluatorTest other = new RolloutEvaluatorTest();
+        other.startRollout(DENSE);
+        for (int i = 0; i < POLICY.maxLabels() + 10 && other.log.size() == 2; i++) {
+            other.pair(i % 5 != 0, i % 5 != 0);
+        }
+        assertEquals(Kind.KEEP, other.last().kind(), "identical and not cheaper: nothing to gain; " + other.last().reason());
+    }
+
+    @Test
+    void testShadowLatencyIsNotTheCandidatesLatency() {
+        startRollout(DENSE);
+        for (int i = 0; i < 2 * RolloutEvaluator.MIN_LATENCY_ANSWERS; i++) {
+            e.onPrediction(s, new PredictionEvent("s" + i, "m", "stable", 1, 1, 1000, now, "a"));
+            e.onPrediction(s, new PredictionEvent("s" + i, "m", "shadow", 2, 1, 90_000, now, "a"));
+        }
+        log.addAll(e.onJoinedLabel(s, new JoinedLabel("x", "m", 1, now, null, null), now));
+        assertEquals(2, log.size(), "a slow shadow thread is no user's latency");
+    }
+
     @Test
     void testErrorRateAndLatencyGuardrailsRollBack() {
         startRollout(DENSE);
@@ -245,10 +298,10 @@ class RolloutEvaluatorTest {
     @Test
     void testBadPolicyNamesTheKey() {
         IllegalArgumentException x = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> new RolloutPolicy(100, 0.99, 0.01, 0, 50, Duration.ofHours(1), 0.02, 1.5, Duration.ofMinutes(5)));
+                () -> new RolloutPolicy(100, 60, 0.99, 0.01, 0, 50, Duration.ofHours(1), 0.02, 1.5, Duration.ofMinutes(5)));
         assertTrue(x.getMessage().contains("--max-labels"), x.getMessage());
         x = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> new RolloutPolicy(100, 1.0, 0.01, 0, 500, Duration.ofHours(1), 0.02, 1.5, Duration.ofMinutes(5)));
+                () -> new RolloutPolicy(100, 60, 1.0, 0.01, 0, 500, Duration.ofHours(1), 0.02, 1.5, Duration.ofMinutes(5)));
         assertTrue(x.getMessage().contains("--threshold"), x.getMessage());
     }
 }

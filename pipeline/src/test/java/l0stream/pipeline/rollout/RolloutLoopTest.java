@@ -156,7 +156,7 @@ class RolloutLoopTest {
         return topic;
     }
 
-    private static final RolloutPolicy POLICY = new RolloutPolicy(100, 0.99, 0.01, 0, 3000, Duration.ofHours(1), 0.5, 100,
+    private static final RolloutPolicy POLICY = new RolloutPolicy(100, 30, 0.99, 0.01, 0, 3000, Duration.ofHours(1), 0.5, 100,
             Duration.ofMinutes(10));
 
     /** An answer: who gave it. */
