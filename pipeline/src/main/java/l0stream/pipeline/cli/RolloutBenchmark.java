@@ -102,7 +102,7 @@ public final class RolloutBenchmark {
         System.setProperty("sun.net.httpserver.nodelay", "true");
         Args a = Args.parse(argv, List.of("--repetitions", "--diff", "--mode", "--train-records", "--min-labels", "--min-disagreements", "--threshold",
                 "--label-delay-ms", "--concurrency", "--latency-rate", "--latency-seconds", "--canary-percent"), List.of("--json"));
-        int reps = a.intValue("--repetitions", 20, 1);
+        int reps = a.intValue("--repetitions", 20, 0);
         double diff = a.doubleValue("--diff", 0.02, 0);
         RolloutRouting.Mode mode = RolloutRouting.Mode.parse(a.string("--mode", "shadow"), "--mode");
         if (mode == RolloutRouting.Mode.MANUAL) {
