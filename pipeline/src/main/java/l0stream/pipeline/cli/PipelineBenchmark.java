@@ -183,7 +183,8 @@ public final class PipelineBenchmark {
         }
     }
 
-    private static void produce(PipelineConfig cfg, ImageDataset data, int n) {
+    /** Writes {@code n} raw image records (the dataset repeated as needed) to the job's input topic, every send checked. */
+    static void produce(PipelineConfig cfg, ImageDataset data, int n) {
         Properties p = cfg.kafka().toProperties();
         p.put("key.serializer", ByteArraySerializer.class.getName());
         p.put("value.serializer", ByteArraySerializer.class.getName());
@@ -193,8 +194,8 @@ public final class PipelineBenchmark {
             for (int i = 0; i < n; i++) {
                 int k = i % data.count();
                 sends.send(new ProducerRecord<byte[], byte[]>(cfg.inputTopic(), null, (byte[]) null,
-                        ImageEncoder.encode(data.image(k), 28, 28, 1, Encoding.RAW),
-                        ImageEncoder.headers(data.labels()[k], Encoding.RAW, 28, 28, 1, null, -1)));
+                        ImageEncoder.encode(data.image(k), data.height(), data.width(), data.channels(), Encoding.RAW),
+                        ImageEncoder.headers(data.labels()[k], Encoding.RAW, data.height(), data.width(), data.channels(), null, -1)));
             }
             sends.flush();
         }

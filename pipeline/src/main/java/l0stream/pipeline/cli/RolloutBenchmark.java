@@ -13,8 +13,6 @@ import l0stream.connectors.cli.KeysCommand;
 import l0stream.connectors.dataset.FashionMnist;
 import l0stream.connectors.dataset.ImageDataset;
 import l0stream.connectors.dataset.SyntheticImages;
-import l0stream.connectors.image.ImageEncoder;
-import l0stream.connectors.image.ImageEncoder.Encoding;
 import l0stream.connectors.kafka.CheckedSends;
 import l0stream.connectors.kafka.KafkaClientConfig;
 import l0stream.connectors.kafka.LocalKafkaBroker;
@@ -45,14 +43,12 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -187,20 +183,7 @@ public final class RolloutBenchmark {
         keys.put("signing-key", key.toString());
         PipelineConfig cfg = PipelineConfig.from(keys);
         L0StreamJob.ensureTopics(cfg);
-        Properties p = kafka.toProperties();
-        p.put("key.serializer", ByteArraySerializer.class.getName());
-        p.put("value.serializer", ByteArraySerializer.class.getName());
-        p.put("linger.ms", "5");
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
-            CheckedSends<byte[], byte[]> sends = new CheckedSends<>(producer);
-            for (int i = 0; i < n; i++) {
-                int k = i % data.count();
-                sends.send(new ProducerRecord<byte[], byte[]>(cfg.inputTopic(), null, (byte[]) null,
-                        ImageEncoder.encode(data.image(k), data.height(), data.width(), data.channels(), Encoding.RAW),
-                        ImageEncoder.headers(data.labels()[k], Encoding.RAW, data.height(), data.width(), data.channels(), null, -1)));
-            }
-            sends.flush();
-        }
+        PipelineBenchmark.produce(cfg, data, n);
         Configuration conf = JobRunner.embeddedConfiguration(Files.createTempDirectory("l0stream-bench-rollout-train"));
         conf.setString("rest.port", "8091-8099");
         conf.setString("metrics.reporter.prom.port", "9260-9269");
@@ -317,12 +300,17 @@ public final class RolloutBenchmark {
             }
             return out;
         } finally {
-            for (int i = open.size() - 1; i >= 0; i--) {
-                try {
-                    open.get(i).close();
-                } catch (Exception e) {
-                    System.err.println("bench rollout: closing: " + e);
-                }
+            closeAll(open);
+        }
+    }
+
+    /** Closes in reverse order of opening; a failure to close is reported and the rest still close. */
+    private static void closeAll(List<AutoCloseable> open) {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            try {
+                open.get(i).close();
+            } catch (Exception e) {
+                System.err.println("bench rollout: closing: " + e);
             }
         }
     }
@@ -581,13 +569,7 @@ public final class RolloutBenchmark {
                     out.put("p99_on_over_off_" + m + where, Math.round(1000.0 * percentile(latOn, 0.99) / percentile(latOff, 0.99)) / 1000.0);
                 }
             } finally {
-                for (int i = open.size() - 1; i >= 0; i--) {
-                    try {
-                        open.get(i).close();
-                    } catch (Exception e) {
-                        System.err.println("bench rollout: closing: " + e);
-                    }
-                }
+                closeAll(open);
             }
         }
     }
