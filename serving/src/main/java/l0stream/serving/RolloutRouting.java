@@ -123,6 +123,14 @@ public final class RolloutRouting implements AutoCloseable {
         if (ensureTopics) {
             try (Admin admin = Admin.create(client)) {
                 topics.ensure(admin, 1, Duration.ofSeconds(30));
+            } catch (RuntimeException e) {
+                if (options.mode() != Mode.MANUAL) {
+                    throw new IllegalStateException("--rollout " + options.mode().id() + " needs the rollout topics (" + topics.rollout()
+                            + " and the others of docs/rollout.md): " + e.getMessage(), e);
+                }
+                // manual A/B serves without them: the logs then count their records as failed
+                LOG.warn("could not create or check the rollout topics ({}); answers and labels will not be logged: {}",
+                        topics.predictions(), e.getMessage());
             }
         }
         this.adminToken = options.adminTokenFile() == null ? null : AdminToken.fromFile(options.adminTokenFile());
