@@ -22,12 +22,6 @@ import l0stream.model.nn.CompactNetwork;
 import l0stream.model.nn.NetworkCost;
 import l0stream.model.train.L0Trainer;
 
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.HttpURLConnection;
-import java.net.URI;
-import java.net.URL;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

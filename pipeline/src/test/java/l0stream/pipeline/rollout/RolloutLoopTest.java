@@ -12,7 +12,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import l0stream.connectors.kafka.KafkaClientConfig;
 import l0stream.connectors.kafka.KafkaTestBroker;
-import l0stream.connectors.rollout.RolloutDecision;
 import l0stream.connectors.rollout.RolloutTopics;
 import l0stream.model.DeviceChoice;
 import l0stream.serving.ModelCatalog;
