@@ -90,16 +90,7 @@ public enum DriftScenario {
         }
 
         private void reshuffle() {
-            order = new int[data.count()];
-            for (int i = 0; i < order.length; i++) {
-                order[i] = i;
-            }
-            for (int i = order.length - 1; i > 0; i--) {
-                int j = rnd.nextInt(i + 1);
-                int t = order[i];
-                order[i] = order[j];
-                order[j] = t;
-            }
+            order = data.shuffledOrder(rnd);
             pos = 0;
         }
 

@@ -17,6 +17,21 @@ public record ImageDataset(String name, int count, int height, int width, int ch
         return height * width * channels;
     }
 
+    /** The indices 0..count−1 in a random order (Fisher–Yates, drawing from {@code rnd}). */
+    public int[] shuffledOrder(java.util.Random rnd) {
+        int[] order = new int[count];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        for (int i = order.length - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        return order;
+    }
+
     /** A copy of image {@code i}'s pixels. */
     public byte[] image(int i) {
         byte[] out = new byte[imageBytes()];

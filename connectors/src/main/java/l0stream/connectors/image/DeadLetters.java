@@ -41,6 +41,12 @@ public final class DeadLetters {
 
     public static ProducerRecord<byte[], byte[]> record(String inputTopic, int partition, long offset, byte[] key,
                                                         byte[] value, Headers original, DecodeError cls, String message) {
+        return record(inputTopic, partition, offset, key, value, original, cls.id(), message);
+    }
+
+    /** As above, for records of other topics than images (e.g. labels), with their own error class. */
+    public static ProducerRecord<byte[], byte[]> record(String inputTopic, int partition, long offset, byte[] key,
+                                                        byte[] value, Headers original, String errorClass, String message) {
         RecordHeaders headers = new RecordHeaders();
         if (original != null) {
             for (Header h : original) {
@@ -48,7 +54,7 @@ public final class DeadLetters {
             }
         }
         headers.add(ImageHeaders.ERROR, utf8(message));
-        headers.add(ImageHeaders.ERROR_CLASS, utf8(cls.id()));
+        headers.add(ImageHeaders.ERROR_CLASS, utf8(errorClass));
         headers.add(ImageHeaders.SOURCE_TOPIC, utf8(inputTopic));
         headers.add(ImageHeaders.SOURCE_PARTITION, utf8(Integer.toString(partition)));
         headers.add(ImageHeaders.SOURCE_OFFSET, utf8(Long.toString(offset)));

@@ -440,16 +440,7 @@ public final class RolloutBenchmark {
             this.test = test;
             this.rnd = rnd;
             this.labelDelay = labelDelay;
-            this.order = new int[test.count()];
-            for (int i = 0; i < order.length; i++) {
-                order[i] = i;
-            }
-            for (int i = order.length - 1; i > 0; i--) {
-                int j = rnd.nextInt(i + 1);
-                int t = order[i];
-                order[i] = order[j];
-                order[j] = t;
-            }
+            this.order = test.shuffledOrder(rnd);
             for (int c = 0; c < concurrency; c++) {
                 Thread t = new Thread(this::client, "bench-client-" + c);
                 t.setDaemon(true);

@@ -1,19 +1,20 @@
 package l0stream.pipeline.rollout;
 
-import l0stream.connectors.image.ImageHeaders;
+import l0stream.connectors.image.DeadLetters;
 import l0stream.connectors.rollout.LabelEvent;
 
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;
 
-import java.nio.charset.StandardCharsets;
 
 /**
  * Reads label records; one that is neither form of {@link LabelEvent} goes, unchanged, to the
- * dead-letter side output with its reason in an {@code error} header, and is counted. The job
+ * dead-letter side output with its reason in the headers {@link DeadLetters} puts on every dead
+ * letter (error class {@code malformed-label}), and is counted. The job
  * keeps running.
  */
 final class LabelParser extends ProcessFunction<RawRecord, LabelEvent> {
@@ -34,17 +35,10 @@ final class LabelParser extends ProcessFunction<RawRecord, LabelEvent> {
             out.collect(LabelEvent.parse(r.key(), r.value(), h, r.timestampMs()));
         } catch (IllegalArgumentException e) {
             deadLetters.inc();
-            h.add(ImageHeaders.ERROR, utf8(e.getMessage()));
-            h.add(ImageHeaders.ERROR_CLASS, utf8("malformed-label"));
-            h.add(ImageHeaders.SOURCE_TOPIC, utf8(r.topic()));
-            h.add(ImageHeaders.SOURCE_PARTITION, utf8(Integer.toString(r.partition())));
-            h.add(ImageHeaders.SOURCE_OFFSET, utf8(Long.toString(r.offset())));
-            ctx.output(DEAD_LETTERS, new RawRecord(r.topic(), r.partition(), r.offset(), r.timestampMs(), r.key(), r.value(),
-                    RawRecord.pack(h)));
+            ProducerRecord<byte[], byte[]> d = DeadLetters.record(r.topic(), r.partition(), r.offset(), r.key(), r.value(), h,
+                    "malformed-label", e.getMessage());
+            ctx.output(DEAD_LETTERS, new RawRecord(d.topic(), r.partition(), r.offset(), r.timestampMs(), d.key(), d.value(),
+                    RawRecord.pack(d.headers())));
         }
-    }
-
-    private static byte[] utf8(String s) {
-        return (s == null ? "" : s).getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -26,7 +26,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -90,7 +89,7 @@ public final class RolloutJob {
                         WatermarkStrategy.noWatermarks(), "snapshots").uid("rollout-snapshots-source")
                 .process(new SnapshotAnnouncer(cfg.trust())).name("verify-snapshots").uid("verify-snapshots");
         DataStream<PredictionEvent> predictions = env.fromSource(
-                source(cfg, t.predictions(), group, new JsonSchema<>(PredictionEvent.class, "prediction"), committedOrEarliest()),
+                source(cfg, t.predictions(), group, new JsonSchema<>(PredictionEvent.class, PredictionEvent::fromJson), committedOrEarliest()),
                 WatermarkStrategy.noWatermarks(), "predictions").uid("rollout-predictions-source");
         SingleOutputStreamOperator<l0stream.connectors.rollout.LabelEvent> labels = env.fromSource(
                         source(cfg, t.labels(), group, new RawRecord.Schema(), committedOrEarliest()),
@@ -99,7 +98,7 @@ public final class RolloutJob {
         labels.getSideOutput(LabelParser.DEAD_LETTERS)
                 .sinkTo(sink(cfg, new DeadLetterSchema(t.labelsDlq()), "labels-dlq")).name("label-dead-letters").uid("label-dlq-sink");
         DataStream<RolloutCommand> commands = env.fromSource(
-                source(cfg, t.commands(), group, new JsonSchema<>(RolloutCommand.class, "rollout command"), committedOrEarliest()),
+                source(cfg, t.commands(), group, new JsonSchema<>(RolloutCommand.class, RolloutCommand::fromJson), committedOrEarliest()),
                 WatermarkStrategy.noWatermarks(), "commands").uid("rollout-commands-source");
 
         DataStream<JoinedLabel> joined = predictions.keyBy(PredictionEvent::requestId)
@@ -178,26 +177,27 @@ public final class RolloutJob {
         return last;
     }
 
+    /** Reads one record's value; throws IllegalArgumentException with the reason when it does not parse. */
+    interface Parser<T> extends java.io.Serializable {
+        T parse(byte[] value);
+    }
+
     /** JSON records of our own writers; one that does not parse is logged and skipped (not ours to dead-letter). */
     static final class JsonSchema<T> implements KafkaRecordDeserializationSchema<T> {
         private final Class<T> type;
-        private final String what;
+        private final Parser<T> parser;
 
-        JsonSchema(Class<T> type, String what) {
+        JsonSchema(Class<T> type, Parser<T> parser) {
             this.type = type;
-            this.what = what;
+            this.parser = parser;
         }
 
         @Override
         public void deserialize(ConsumerRecord<byte[], byte[]> r, Collector<T> out) {
             try {
-                if (type == PredictionEvent.class) {
-                    out.collect(type.cast(PredictionEvent.fromJson(r.value())));
-                } else {
-                    out.collect(type.cast(RolloutCommand.fromJson(r.value())));
-                }
+                out.collect(parser.parse(r.value()));
             } catch (IllegalArgumentException e) {
-                LOG.warn("skipping {} at {}-{}@{}: {}", what, r.topic(), r.partition(), r.offset(), e.getMessage());
+                LOG.warn("skipping a record of {} at partition {} offset {}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
             }
         }
 
@@ -229,7 +229,7 @@ public final class RolloutJob {
 
         @Override
         public ProducerRecord<byte[], byte[]> serialize(RawRecord r, KafkaSinkContext ctx, Long timestamp) {
-            return new ProducerRecord<>(topic, null, r.key(), r.value(), (RecordHeaders) r.kafkaHeaders());
+            return new ProducerRecord<>(topic, null, r.key(), r.value(), r.kafkaHeaders());
         }
     }
 }
