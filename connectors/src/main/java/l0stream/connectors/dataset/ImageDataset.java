@@ -32,6 +32,44 @@ public record ImageDataset(String name, int count, int height, int width, int ch
         return order;
     }
 
+    /** A dataset split in two: what is kept for the stream and what is held out from it. */
+    public record Split(ImageDataset kept, ImageDataset heldOut) {}
+
+    /**
+     * Holds {@code n} images out, drawn by a seeded shuffle; both parts keep the original order. The
+     * held-out part is named {@code <name>-validation}: a validation split carved from the training
+     * data, so that choices (learning rates) are never made on the test split.
+     */
+    public Split holdOut(int n, long seed) {
+        if (n < 1 || n >= count) {
+            throw new IllegalArgumentException("cannot hold out " + n + " of " + count + " images of " + name);
+        }
+        boolean[] out = new boolean[count];
+        int[] order = shuffledOrder(new java.util.Random(seed));
+        for (int i = 0; i < n; i++) {
+            out[order[i]] = true;
+        }
+        return new Split(subset(name, out, false), subset(name + "-validation", out, true));
+    }
+
+    private ImageDataset subset(String subsetName, boolean[] mask, boolean keep) {
+        int size = imageBytes();
+        int m = 0;
+        for (boolean b : mask) {
+            m += b == keep ? 1 : 0;
+        }
+        byte[] px = new byte[m * size];
+        int[] y = new int[m];
+        int k = 0;
+        for (int i = 0; i < count; i++) {
+            if (mask[i] == keep) {
+                System.arraycopy(pixels, i * size, px, k * size, size);
+                y[k++] = labels[i];
+            }
+        }
+        return new ImageDataset(subsetName, m, height, width, channels, px, y);
+    }
+
     /** A copy of image {@code i}'s pixels. */
     public byte[] image(int i) {
         byte[] out = new byte[imageBytes()];

@@ -155,4 +155,36 @@ class DatasetTest {
         }
         assertEquals(150, low, "classes 0-4 exactly before the switch");
     }
+
+    /** The validation split: disjoint from what is kept, together all of it, the same draw for the same seed. */
+    @Test
+    void testHoldOutIsADeterministicPartition() {
+        int n = 200;
+        byte[] px = new byte[n * 4];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            px[i * 4] = (byte) i; // image i carries its index in its first byte
+            y[i] = i % 10;
+        }
+        ImageDataset d = new ImageDataset("toy", n, 2, 2, 1, px, y);
+        ImageDataset.Split s = d.holdOut(30, 15);
+        assertEquals(170, s.kept().count());
+        assertEquals(30, s.heldOut().count());
+        assertEquals("toy-validation", s.heldOut().name());
+        boolean[] seen = new boolean[n];
+        for (ImageDataset part : List.of(s.kept(), s.heldOut())) {
+            for (int k = 0; k < part.count(); k++) {
+                int i = part.image(k)[0] & 0xff;
+                assertTrue(!seen[i], "image " + i + " in both parts");
+                seen[i] = true;
+                assertEquals(i % 10, part.labels()[k], "label travels with its image");
+            }
+        }
+        for (boolean b : seen) {
+            assertTrue(b, "every image is in one part");
+        }
+        assertArrayEquals(s.heldOut().pixels(), d.holdOut(30, 15).heldOut().pixels(), "same seed, same split");
+        assertNotEquals(java.util.Arrays.toString(s.heldOut().pixels()), java.util.Arrays.toString(d.holdOut(30, 16).heldOut().pixels()));
+        assertThrows(IllegalArgumentException.class, () -> d.holdOut(200, 1));
+    }
 }

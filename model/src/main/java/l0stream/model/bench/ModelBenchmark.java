@@ -29,7 +29,7 @@ import java.util.Random;
 public final class ModelBenchmark {
 
     record Options(int steps, int batch, int pruneSteps, double pruneLambda, int inferBatch,
-                   int inferRounds, String device, boolean json) {}
+                   int inferRounds, String device, boolean json, boolean vsTorch) {}
 
     public static void main(String[] args) throws Exception {
         Options o = parse(args);
@@ -44,6 +44,7 @@ public final class ModelBenchmark {
         double pruneLambda = 5e-3;
         String device = "cpu";
         boolean json = false;
+        boolean vsTorch = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -55,16 +56,20 @@ public final class ModelBenchmark {
                 case "--infer-rounds" -> inferRounds = positive(a, args, ++i);
                 case "--device" -> device = DeviceChoice.parse(value(a, args, ++i), "--device").id();
                 case "--json" -> json = true;
+                case "--vs-torch" -> vsTorch = true;
                 case "-h", "--help" -> {
                     System.out.println("usage: l0stream bench model [--steps N=300] [--batch B=64] [--prune-steps N=300]"
                             + " [--prune-lambda L=5e-3] [--infer-batch B=256] [--infer-rounds R=30]"
-                            + " [--device auto|cpu|gpu] [--json]");
+                            + " [--device auto|cpu|gpu] [--vs-torch] [--json]");
                     System.exit(0);
                 }
                 default -> throw new IllegalArgumentException("Unknown option " + a + " (try --help)");
             }
         }
-        return new Options(steps, batch, pruneSteps, pruneLambda, inferBatch, inferRounds, device, json);
+        if (vsTorch && !device.equals("cpu")) {
+            throw new IllegalArgumentException("Invalid value " + device + " for --device with --vs-torch: the PyTorch baseline runs on cpu");
+        }
+        return new Options(steps, batch, pruneSteps, pruneLambda, inferBatch, inferRounds, device, json, vsTorch);
     }
 
     private static String value(String key, String[] args, int i) {
@@ -87,7 +92,7 @@ public final class ModelBenchmark {
         throw new IllegalArgumentException("Invalid value " + v + " for " + key + ": must be an integer >= 1");
     }
 
-    static ObjectNode run(Options o) {
+    static ObjectNode run(Options o) throws java.io.IOException {
         PyTorchRuntime.engine();
         DeviceChoice device = DeviceChoice.parse(o.device(), "--device");
         Random rnd = new Random(17);
@@ -100,25 +105,32 @@ public final class ModelBenchmark {
         for (GateKind k : arms) {
             trainers.add(L0Trainer.create(config(k, ModelConfig.DEFAULT_LAMBDA, ModelConfig.DEFAULT_GATE_LR, device)));
         }
-        progress(o, "training %d steps of batch %d per arm (dense, L0-HC, Dep-L0), interleaved", o.steps(), o.batch());
+        // the PyTorch arms (--vs-torch) are arms 3 (dense) and 4 (Dep-L0), in the same rotation
+        TorchBaseline torch = o.vsTorch() ? TorchBaseline.start(pool, o.batch()) : null;
+        int nArms = arms.length + (torch == null ? 0 : 2);
+        progress(o, "training %d steps of batch %d per arm (dense, L0-HC, Dep-L0%s), interleaved", o.steps(), o.batch(),
+                torch == null ? "" : "; PyTorch " + torch.version() + " dense and Dep-L0");
+        double[][] times = new double[nArms][o.steps()];
         int warmup = Math.min(20, o.steps());
-        for (int s = 0; s < warmup; s++) {
-            for (L0Trainer t : trainers) {
-                t.train(pool[s % pool.length]);
+        try {
+            for (int s = 0; s < warmup; s++) {
+                for (int a = 0; a < nArms; a++) {
+                    step(a, s % pool.length, pool, trainers, torch);
+                }
             }
-        }
-        double[][] times = new double[arms.length][o.steps()];
-        for (int s = 0; s < o.steps(); s++) {
-            Batch b = pool[s % pool.length];
-            for (int a = 0; a < arms.length; a++) {
-                // rotate which arm goes first so no arm always follows the same one
-                int arm = (a + s) % arms.length;
-                long t0 = System.nanoTime();
-                trainers.get(arm).train(b);
-                times[arm][s] = (System.nanoTime() - t0) / 1e9;
+            for (int s = 0; s < o.steps(); s++) {
+                for (int a = 0; a < nArms; a++) {
+                    // rotate which arm goes first so no arm always follows the same one
+                    int arm = (a + s) % nArms;
+                    times[arm][s] = step(arm, s % pool.length, pool, trainers, torch);
+                }
+                if ((s + 1) % 100 == 0) {
+                    progress(o, "  step %d/%d", s + 1, o.steps());
+                }
             }
-            if ((s + 1) % 100 == 0) {
-                progress(o, "  step %d/%d", s + 1, o.steps());
+        } finally {
+            if (torch != null) {
+                torch.close();
             }
         }
         trainers.forEach(L0Trainer::close);
@@ -167,6 +179,16 @@ public final class ModelBenchmark {
             out.put("dep_images_per_s", round(o.batch() / medians[2]));
             out.put("dep_step_time_over_dense", round4(medians[2] / medians[0]));
             out.put("hc_step_time_over_dense", round4(medians[1] / medians[0]));
+            if (torch != null) {
+                out.put("torch_version", torch.version());
+                out.put("torch_threads", torch.threads());
+                out.put("djl_threads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
+                out.put("onednn_max_cpu_isa", System.getenv().getOrDefault("ONEDNN_MAX_CPU_ISA", "ALL"));
+                out.put("torch_dense_images_per_s", round(o.batch() / medians[3]));
+                out.put("torch_dep_images_per_s", round(o.batch() / medians[4]));
+                out.put("djl_over_torch_dense", round4(medians[3] / medians[0]));
+                out.put("djl_over_torch_dep", round4(medians[4] / medians[2]));
+            }
             out.put("prune_lambda", o.pruneLambda());
             out.put("open_channels", Arrays.toString(sparse.network().openChannels()));
             out.put("flops_reduction", round4(flopsReduction));
@@ -181,6 +203,16 @@ public final class ModelBenchmark {
         return out;
     }
 
+    /** One step of arm {@code a} (0–2: DJL dense, L0-HC, Dep-L0; 3–4: PyTorch dense, Dep-L0) on pool batch {@code k}, in seconds. */
+    private static double step(int a, int k, Batch[] pool, List<L0Trainer> trainers, TorchBaseline torch) throws java.io.IOException {
+        if (a >= trainers.size()) {
+            return torch.step(a == trainers.size() ? "dense" : "dep", k);
+        }
+        long t0 = System.nanoTime();
+        trainers.get(a).train(pool[k]);
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
     private static void printTable(Options o, ObjectNode r) {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "%nl0stream bench model — LeNet-5-Caffe, batch %d, %d measured steps per arm, device %s%n",
@@ -191,6 +223,14 @@ public final class ModelBenchmark {
         b.append(String.format(Locale.ROOT, "%-34s %14.0f%n", "Dep-L0 (forward)", r.get("dep_images_per_s").asDouble()));
         b.append(String.format(Locale.ROOT, "%-34s %14.3f   (target <= 1.10)%n", "Dep-L0 step time / dense",
                 r.get("dep_step_time_over_dense").asDouble()));
+        if (r.has("torch_version")) {
+            b.append(String.format(Locale.ROOT, "%nPyTorch %s (%d intra-op threads; DJL %d), same batches, interleaved:%n",
+                    r.get("torch_version").asText(), r.get("torch_threads").asInt(), r.get("djl_threads").asInt()));
+            b.append(String.format(Locale.ROOT, "%-34s %14.0f%n", "PyTorch dense", r.get("torch_dense_images_per_s").asDouble()));
+            b.append(String.format(Locale.ROOT, "%-34s %14.0f%n", "PyTorch Dep-L0 (forward)", r.get("torch_dep_images_per_s").asDouble()));
+            b.append(String.format(Locale.ROOT, "%-34s %14.3f   (target >= 1.0)%n", "DJL / PyTorch, dense", r.get("djl_over_torch_dense").asDouble()));
+            b.append(String.format(Locale.ROOT, "%-34s %14.3f   (target >= 1.0)%n", "DJL / PyTorch, Dep-L0", r.get("djl_over_torch_dep").asDouble()));
+        }
         b.append(String.format(Locale.ROOT, "%nprune (Dep-L0, lambda %g): open channels %s%n", r.get("prune_lambda").asDouble(),
                 r.get("open_channels").asText()));
         b.append(String.format(Locale.ROOT, "%-34s %14.3f%n", "FLOPs reduction", r.get("flops_reduction").asDouble()));

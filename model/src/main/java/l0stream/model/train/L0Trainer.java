@@ -96,6 +96,22 @@ public final class L0Trainer implements AutoCloseable {
         return sgd;
     }
 
+    /** The weights' (SGD) learning rate in force: the configured one unless {@link #setWeightLearningRate} changed it. */
+    public double weightLearningRate() {
+        return sgd.learningRate();
+    }
+
+    /**
+     * Changes the weights' learning rate from the next step on (a schedule over a replayed dataset,
+     * see {@code StreamRun}); momentum is kept as PyTorch keeps it. Gates keep their Adam rate.
+     */
+    public void setWeightLearningRate(double lr) {
+        if (!(lr > 0) || Double.isInfinite(lr)) {
+            throw new IllegalArgumentException("weight learning rate must be > 0, got " + lr);
+        }
+        sgd.setLearningRate(lr);
+    }
+
     AdamOptimizer adam() {
         return adam;
     }

@@ -22,7 +22,7 @@ import java.util.Map;
  */
 public final class MomentumSgd implements ParameterOptimizer {
 
-    private final float learningRate;
+    private float learningRate;
     private final float momentum;
     private final float weightDecay;
     private final NDManager manager;
@@ -68,6 +68,20 @@ public final class MomentumSgd implements ParameterOptimizer {
 
     float learningRate() {
         return learningRate;
+    }
+
+    /**
+     * Uses {@code lr} from the next step on, as setting a param group's {@code lr} in PyTorch does:
+     * PyTorch keeps buf, so the buffers held here as lr·buf are rescaled to the new rate.
+     */
+    void setLearningRate(double lr) {
+        float f = (float) lr;
+        if (f != learningRate) {
+            for (NDArray s : scaledBuffers.values()) {
+                s.muli(f / learningRate);
+            }
+            learningRate = f;
+        }
     }
 
     /** Restores {@link #scaledStateTensors} that were scaled by {@code scaledBy}; rescaled if the learning rate changed. */

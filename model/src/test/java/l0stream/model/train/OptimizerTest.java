@@ -64,6 +64,45 @@ class OptimizerTest {
         }
     }
 
+    /** A schedule changes lr between steps: PyTorch keeps buf, so the next update is lr_new·(μ·buf + d). */
+    @Test
+    void testSgdLearningRateChangeMatchesPyTorchSemantics() {
+        double mu = 0.9, wd = 0.01;
+        double[] rates = {0.1, 0.1, 0.02, 0.005, 0.05};
+        float[] c = {0.5f, -2f, 3f};
+        double[] p = {1, 2, -1};
+        double[] buf = new double[3];
+        try (NDManager m = PyTorchRuntime.engine().newBaseManager();
+             MomentumSgd sgd = new MomentumSgd(m, rates[0], mu, wd)) {
+            NDArray param = m.create(new float[] {1, 2, -1});
+            param.setRequiresGradient(true);
+            for (int step = 0; step < rates.length; step++) {
+                sgd.setLearningRate(rates[step]);
+                assertEquals((float) rates[step], sgd.learningRate());
+                backwardLinear(m, param, c);
+                try (NDManager scope = m.newSubManager()) {
+                    sgd.step(scope, Map.of("p", param));
+                }
+                for (int i = 0; i < 3; i++) {
+                    double d = c[i] + wd * p[i];
+                    buf[i] = step == 0 ? d : mu * buf[i] + d;
+                    p[i] -= rates[step] * buf[i];
+                }
+                float[] got = param.toFloatArray();
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(p[i], got[i], 1e-5, "step " + step + " (lr " + rates[step] + ") index " + i);
+                }
+            }
+            // the exported state is PyTorch's buf whatever rate is in force
+            try (NDManager scope = m.newSubManager()) {
+                float[] exported = sgd.stateTensors(scope).get("p").toFloatArray();
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(buf[i], exported[i], 1e-4, "buf " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void testAdamMatchesPyTorchSemantics() {
         double lr = 0.01;

@@ -6,9 +6,12 @@ import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.CombinedDomainXYPlot;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYErrorRenderer;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.ui.RectangleAnchor;
 import org.jfree.chart.ui.TextAnchor;
+import org.jfree.data.xy.XYIntervalSeries;
+import org.jfree.data.xy.XYIntervalSeriesCollection;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
@@ -120,6 +123,100 @@ public final class ExperimentCharts {
         }
         plot.add(top, 3);
         plot.add(bottom, 2);
+        save(new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true), png);
+    }
+
+    /**
+     * The study's plot: every λ point's mean with ± one standard deviation on both axes (error bars), each
+     * seed as a small dot, each method's Pareto frontier over the means as a line, the ablation (open
+     * init) dashed, and dense's mean with the matched-accuracy band below it.
+     */
+    public static void study(List<StudyRow> rows, String title, Path png) throws IOException {
+        XYIntervalSeriesCollection means = new XYIntervalSeriesCollection();
+        XYSeriesCollection frontiers = new XYSeriesCollection();
+        XYSeriesCollection seeds = new XYSeriesCollection();
+        List<Color> meanColours = new java.util.ArrayList<>();
+        List<Color> frontierColours = new java.util.ArrayList<>();
+        List<Boolean> dashed = new java.util.ArrayList<>();
+        double denseMean = Double.NaN;
+        for (String part : List.of("sweep", "ablation")) {
+            List<StudyReport.Point> pts = StudyReport.points(rows, part);
+            for (String m : StudyReport.METHODS) {
+                List<StudyReport.Point> mp = pts.stream().filter(p -> p.method().equals(m)).toList();
+                if (mp.isEmpty()) {
+                    continue;
+                }
+                String name = part.equals("sweep") ? m : m + " (open init)";
+                Color c = METHOD_COLORS.getOrDefault(m, Color.GRAY);
+                if (part.equals("ablation")) {
+                    c = c.brighter();
+                }
+                XYIntervalSeries ms = new XYIntervalSeries(name + " mean ± sd");
+                XYSeries ss = new XYSeries(name + " seeds", false, true);
+                for (StudyReport.Point p : mp) {
+                    StudyReport.Stat f = p.flops();
+                    StudyReport.Stat t = p.test();
+                    ms.add(100 * f.mean(), 100 * (f.mean() - f.sd()), 100 * (f.mean() + f.sd()), 100 * t.mean(), 100 * (t.mean() - t.sd()),
+                            100 * (t.mean() + t.sd()));
+                    p.seeds().forEach(r -> ss.add(100 * r.flopsReduction(), 100 * r.test()));
+                }
+                means.addSeries(ms);
+                meanColours.add(c);
+                seeds.addSeries(ss);
+                XYSeries fs = new XYSeries(name + " frontier", false, true);
+                StudyReport.frontier(mp).forEach(p -> fs.add(100 * p.flops().mean(), 100 * p.test().mean()));
+                frontiers.addSeries(fs);
+                frontierColours.add(c);
+                dashed.add(part.equals("ablation"));
+            }
+            if (part.equals("sweep")) {
+                denseMean = pts.stream().filter(p -> p.method().equals("dense")).mapToDouble(p -> p.test().mean()).findFirst()
+                        .orElse(Double.NaN);
+            }
+        }
+        NumberAxis x = new NumberAxis("FLOPs reduction of the compact network (%)");
+        x.setAutoRangeIncludesZero(false); // with a margin, so points at 0 % (nothing pruned) stay visible
+        x.setLowerMargin(0.04);
+        NumberAxis y = new NumberAxis("test accuracy (%)");
+        y.setAutoRangeIncludesZero(false);
+        XYPlot plot = new XYPlot();
+        plot.setDomainAxis(x);
+        plot.setRangeAxis(y);
+        XYErrorRenderer er = new XYErrorRenderer();
+        er.setDrawXError(true);
+        er.setDrawYError(true);
+        XYLineAndShapeRenderer fr = new XYLineAndShapeRenderer(true, false);
+        XYLineAndShapeRenderer sr = new XYLineAndShapeRenderer(false, true);
+        for (int i = 0; i < meanColours.size(); i++) {
+            er.setSeriesPaint(i, meanColours.get(i));
+            fr.setSeriesPaint(i, frontierColours.get(i));
+            fr.setSeriesStroke(i, dashed.get(i) ? new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f,
+                    new float[] {6f, 4f}, 0f) : new BasicStroke(2f));
+            fr.setSeriesVisibleInLegend(i, false);
+            sr.setSeriesPaint(i, frontierColours.get(i));
+            sr.setSeriesShape(i, new java.awt.geom.Ellipse2D.Double(-2, -2, 4, 4));
+            sr.setSeriesVisibleInLegend(i, false);
+        }
+        plot.setDataset(0, means);
+        plot.setRenderer(0, er);
+        plot.setDataset(1, frontiers);
+        plot.setRenderer(1, fr);
+        plot.setDataset(2, seeds);
+        plot.setRenderer(2, sr);
+        if (!Double.isNaN(denseMean)) {
+            ValueMarker d = new ValueMarker(100 * denseMean, Color.BLACK, new BasicStroke(1.5f));
+            d.setLabel(String.format(java.util.Locale.ROOT, "dense %.2f %%", 100 * denseMean));
+            d.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
+            d.setLabelTextAnchor(TextAnchor.BOTTOM_RIGHT);
+            plot.addRangeMarker(d);
+            ValueMarker band = new ValueMarker(100 * (denseMean - StudyReport.MATCH_TOLERANCE), Color.GRAY, new BasicStroke(1f,
+                    BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, new float[] {4f, 4f}, 0f));
+            band.setLabel("matched accuracy: dense − 0.5 points");
+            band.setLabelAnchor(RectangleAnchor.BOTTOM_RIGHT);
+            band.setLabelTextAnchor(TextAnchor.TOP_RIGHT);
+            plot.addRangeMarker(band);
+        }
+        style(plot);
         save(new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true), png);
     }
 

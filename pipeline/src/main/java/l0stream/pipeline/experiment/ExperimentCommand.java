@@ -47,19 +47,27 @@ public final class ExperimentCommand {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> COMMON = List.of("--dataset", "--network", "--records", "--seeds", "--batch",
-            "--out", "--data-dir", "--weight-lr", "--gate-lr", "--device", "--trace-every");
+            "--out", "--data-dir", "--weight-lr", "--gate-lr", "--device", "--trace-every", "--schedule");
 
     private ExperimentCommand() {}
 
     public static void main(String[] argv) throws Exception {
+        if (argv.length > 0 && argv[0].equals("study")) {
+            Args a = Args.parse(Arrays.copyOfRange(argv, 1, argv.length), StudyCommand.OPTIONS, List.of("--quick", "--json"));
+            ObjectNode out = StudyCommand.run(a, ExperimentCommand::say);
+            if (a.flag("--json")) {
+                System.out.println(JSON.writeValueAsString(out));
+            }
+            System.exit(0);
+        }
         if (argv.length == 0 || !(argv[0].equals("compare") || argv[0].equals("drift"))) {
-            throw new IllegalArgumentException("usage: l0stream experiment compare|drift [--dataset fashion-mnist|synthetic]"
+            throw new IllegalArgumentException("usage: l0stream experiment compare|drift|study [--dataset fashion-mnist|synthetic]"
                     + " [--network lenet5|vgg-narrow] [--records N] [--lambdas a,b,c] [--seeds 1,2] [--hc-init reference|louizos]"
                     + " [--dep-init reference|open] [--hc-gate-lr X] [--dep-gate-lr Y] [--quick] [--json] [--out DIR]");
         }
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
         List<String> opts = new ArrayList<>(COMMON);
-        opts.addAll(argv[0].equals("compare") ? List.of("--lambdas", "--hc-init", "--dep-init", "--hc-gate-lr", "--dep-gate-lr") : List.of("--lambda", "--switch-at", "--arms", "--scenario",
+        opts.addAll(argv[0].equals("compare") ? List.of("--lambdas", "--hc-init", "--dep-init", "--hc-gate-lr", "--dep-gate-lr", "--methods") : List.of("--lambda", "--switch-at", "--arms", "--scenario",
                 "--replay-capacity", "--replay-ratio", "--replay-policy", "--drift-detector"));
         Args a = Args.parse(rest, opts, List.of("--quick", "--json"));
         ObjectNode out = argv[0].equals("compare") ? compare(a) : drift(a);
@@ -77,8 +85,14 @@ public final class ExperimentCommand {
         List<Long> seeds = longs(a.string("--seeds", "1"), "--seeds");
         StreamRun.Settings s = settings(a, records, DriftScenario.STATIONARY, Long.MAX_VALUE, quick ? 1_000 : 20_000);
         Path out = outDir(a, "compare");
+        List<GateKind> methods = new ArrayList<>();
+        for (String m : a.string("--methods", "none,hc,dep-forward,dep-backward").split(",")) {
+            methods.add(GateKind.parse(m.trim(), "--methods"));
+        }
         List<ExperimentArm> arms = new ArrayList<>();
-        arms.add(new ExperimentArm(GateKind.NONE, 0));
+        if (methods.contains(GateKind.NONE)) {
+            arms.add(new ExperimentArm(GateKind.NONE, 0));
+        }
         // per-method gate init and gate learning rate (issue 15: L0-HC at Adam 1e-3 cannot move log α from 3 to
         // below −2.4 in a few thousand steps, whatever λ; each method gets the rate its own validation picks)
         GateInit hcInit = GateInit.parse(a.string("--hc-init", "reference"), "--hc-init");
@@ -88,7 +102,7 @@ public final class ExperimentCommand {
         double hcLr = a.doubleValue("--hc-gate-lr", s.gateLr(), 1e-9);
         double depLr = a.doubleValue("--dep-gate-lr", s.gateLr(), 1e-9);
         for (GateKind g : new GateKind[] {GateKind.HC, GateKind.DEP_FORWARD, GateKind.DEP_BACKWARD}) {
-            for (double l : lambdas) {
+            for (double l : methods.contains(g) ? lambdas : List.<Double>of()) {
                 arms.add(g == GateKind.HC ? new ExperimentArm(g, l, hcInit, hcLr) : new ExperimentArm(g, l, depInit, depLr));
             }
         }
@@ -98,7 +112,7 @@ public final class ExperimentCommand {
         List<RunResult> runs = new ArrayList<>();
         for (long seed : seeds) {
             for (ExperimentArm arm : arms) {
-                RunResult r = StreamRun.run(arm, seed, data.train(), data.test(), s, ExperimentCommand::say);
+                RunResult r = StreamRun.run(arm, seed, data.train(), null, data.test(), s, ExperimentCommand::say);
                 say("%-26s seed %d: test %.4f, prequential %.4f, FLOPs -%.1f%%, params -%.1f%%, open %s (%.0f s)", arm.label(),
                         seed, r.testAccuracy(), r.prequentialAccuracy(), 100 * r.flopsReduction(), 100 * r.paramsReduction(),
                         Arrays.toString(r.openChannels()), r.seconds());
@@ -166,7 +180,7 @@ public final class ExperimentCommand {
         PyTorchRuntime.engine();
         List<RunResult> runs = new ArrayList<>();
         for (ExperimentArm arm : arms) {
-            RunResult r = StreamRun.run(arm, seeds.get(0), data.train(), data.test(), s, ExperimentCommand::say);
+            RunResult r = StreamRun.run(arm, seeds.get(0), data.train(), null, data.test(), s, ExperimentCommand::say);
             say("%-34s test (all) %.4f, old task %.4f, FLOPs -%.1f%%, detections %s (%.0f s)", arm.label(), r.testAccuracy(),
                     r.oldTaskAccuracy(), 100 * r.flopsReduction(), r.detections(), r.seconds());
             runs.add(r);
@@ -242,9 +256,9 @@ public final class ExperimentCommand {
         return json;
     }
 
-    private record Data(ImageDataset train, ImageDataset test) {}
+    record Data(ImageDataset train, ImageDataset test) {}
 
-    private static Data data(Args a, boolean quick) throws IOException {
+    static Data data(Args a, boolean quick) throws IOException {
         String name = a.string("--dataset", "fashion-mnist");
         Path dir = Path.of(a.string("--data-dir", FashionMnist.DEFAULT_DIR));
         return switch (name) {
@@ -261,13 +275,19 @@ public final class ExperimentCommand {
     }
 
     private static StreamRun.Settings settings(Args a, long records, DriftScenario scenario, long switchAt, long traceEvery) {
+        return settings(a, records, scenario, switchAt, traceEvery, LearningRateSchedule.CONSTANT);
+    }
+
+    static StreamRun.Settings settings(Args a, long records, DriftScenario scenario, long switchAt, long traceEvery,
+                                       LearningRateSchedule defaultSchedule) {
         String network = a.string("--network", "lenet5");
         if (!network.equals("lenet5") && !network.equals("vgg-narrow")) {
             throw new IllegalArgumentException("Invalid value " + network + " for --network: expected lenet5 or vgg-narrow");
         }
         return new StreamRun.Settings(network, records, a.intValue("--batch", 64, 1), a.doubleValue("--weight-lr", 0.05, 1e-9),
                 a.doubleValue("--gate-lr", 1e-3, 1e-9), scenario, switchAt, a.longValue("--trace-every", traceEvery, 1),
-                DeviceChoice.parse(a.string("--device", "cpu"), "--device"));
+                DeviceChoice.parse(a.string("--device", "cpu"), "--device"),
+                LearningRateSchedule.parse(a.string("--schedule", defaultSchedule.id()), "--schedule"));
     }
 
     private static Path outDir(Args a, String kind) throws IOException {
@@ -333,7 +353,7 @@ public final class ExperimentCommand {
         return Double.isNaN(v) ? v : Math.round(v * 10000) / 10000.0;
     }
 
-    private static List<Double> doubles(String s, String key) {
+    static List<Double> doubles(String s, String key) {
         try {
             List<Double> out = Arrays.stream(s.split(",")).map(String::trim).map(Double::parseDouble).toList();
             if (out.stream().anyMatch(d -> !(d >= 0) || Double.isInfinite(d))) {
@@ -345,7 +365,7 @@ public final class ExperimentCommand {
         }
     }
 
-    private static List<Long> longs(String s, String key) {
+    static List<Long> longs(String s, String key) {
         try {
             return Arrays.stream(s.split(",")).map(String::trim).map(Long::parseLong).toList();
         } catch (NumberFormatException e) {

@@ -25,12 +25,16 @@ public final class StreamRun {
 
     /** How a run is set up apart from its arm. */
     public record Settings(String network, long records, int batch, double weightLr, double gateLr, DriftScenario scenario,
-                           long switchAt, long traceEvery, DeviceChoice device) {}
+                           long switchAt, long traceEvery, DeviceChoice device, LearningRateSchedule schedule) {}
 
     private StreamRun() {}
 
-    public static RunResult run(ExperimentArm arm, long seed, ImageDataset train, ImageDataset test, Settings s,
-                                Consumer<String> progress) {
+    /**
+     * @param validation scored like {@code test} at the end (null: none), for choices that must not see
+     *                   the test split
+     */
+    public static RunResult run(ExperimentArm arm, long seed, ImageDataset train, ImageDataset validation, ImageDataset test,
+                                Settings s, Consumer<String> progress) {
         ModelConfig cfg = ModelConfig.builder().setNetwork(s.network()).setGates(arm.gates()).optLambda(arm.lambda())
                 .optWeightLr(s.weightLr()).optGateLr(arm.gateLr(s.gateLr())).optGateInit(arm.gateInit()).optSeed(seed).optDevice(s.device()).build();
         DriftScenario.Stream stream = new DriftScenario.Stream(s.scenario(), train, s.switchAt(), seed * 7919 + 1);
@@ -47,6 +51,10 @@ public final class StreamRun {
             long nextTrace = s.traceEvery();
             while (seen < s.records()) {
                 int n = (int) Math.min(s.batch(), s.records() - seen);
+                double lr = s.schedule().rate(s.weightLr(), seen, s.records());
+                if (lr != t.weightLearningRate()) {
+                    t.setWeightLearningRate(lr);
+                }
                 float[] x = new float[n * imageSize];
                 int[] y = new int[n];
                 for (int i = 0; i < n; i++) {
@@ -75,12 +83,14 @@ public final class StreamRun {
                 }
             }
             double testAccuracy = test == null ? Double.NaN : testAccuracy(t, test, s.scenario(), true, stream.permutation());
+            double validationAccuracy = validation == null ? Double.NaN
+                    : testAccuracy(t, validation, DriftScenario.STATIONARY, true, stream.permutation());
             double oldTask = test == null || s.scenario() == DriftScenario.STATIONARY ? Double.NaN
                     : testAccuracy(t, test, s.scenario(), false, stream.permutation());
             CompactNetwork compact = t.compact();
             NetworkCost dense = NetworkCost.of(t.network().architecture());
             NetworkCost small = compact.cost();
-            return new RunResult(arm, seed, seen, correct / (double) seen, testAccuracy, oldTask, 1 - small.flops() / dense.flops(),
+            return new RunResult(arm, seed, seen, correct / (double) seen, validationAccuracy, testAccuracy, oldTask, 1 - small.flops() / dense.flops(),
                     1 - small.params() / dense.params(), t.network().openChannels(), t.network().architecture().gatedWidths(),
                     (System.nanoTime() - start) / 1e9, detections, learner.retentionAccuracy(), trace);
         }

@@ -84,6 +84,53 @@ class ExperimentQuickTest {
         assertEquals(1 + 2 * 16, Files.readAllLines(out.resolve("trace.csv")).size());
     }
 
+    /**
+     * {@code experiment study} on a small plan: the parts run in order (tune, sweep with every seed, ablation),
+     * each run is booked once, and a second invocation resumes: it runs nothing already in the ledger.
+     */
+    @Test
+    void testStudyQuickRunsItsPartsAndResumes() throws Exception {
+        String[] argv = {"--quick", "--dataset", dataset(), "--out", out.toString(), "--gate-lrs", "1e-3", "--hc-inits", "reference,louizos",
+            "--tune-lambdas", "1e-4", "--lambdas", "1e-4", "--ablation-lambdas", "1e-4", "--seeds", "1,2",
+            "--records", "1024", "--tune-records", "512", "--validation", "300"};
+        Args a = Args.parse(argv, StudyCommand.OPTIONS, List.of("--quick", "--json"));
+        List<String> said = new ArrayList<>();
+        ObjectNode r = StudyCommand.run(a, said::add);
+        // tune: dense + HC × 2 inits + 2 Dep chains = 5; sweep: (dense + 3 methods) × 2 seeds = 8; ablation: 2 chains × 2 seeds = 4
+        List<String> csv = Files.readAllLines(out.resolve("runs.csv"));
+        assertEquals(StudyRow.HEADER, csv.get(0));
+        assertEquals(1 + 5 + 8 + 4, csv.size(), String.join("\n", csv));
+        assertEquals(17, r.get("runs").asInt());
+        List<StudyRow> rows = csv.subList(1, csv.size()).stream().map(StudyRow::parse).toList();
+        assertEquals(List.of("tune", "sweep", "ablation"), rows.stream().map(StudyRow::part).distinct().toList(), "parts in order");
+        for (StudyRow row : rows) {
+            assertTrue(row.validation() > 0 && row.validation() <= 1, "scored on the validation split: " + row);
+            assertEquals(row.part().equals("tune") ? 512 : 1024, row.records());
+            assertEquals("cosine", row.schedule(), "every arm under the study's schedule");
+            if (row.part().equals("ablation")) {
+                assertEquals("open", row.gateInit());
+            }
+        }
+        // the sweep runs each method at the rate and init the tune part chose
+        for (String m : StudyReport.METHODS) {
+            JsonNode c = r.get("chosen").get(m);
+            assertTrue(rows.stream().filter(x -> x.part().equals("sweep") && x.method().equals(m))
+                    .allMatch(x -> x.gateInit().equals(c.get("gate_init").asText()) && x.gateLr() == c.get("gate_lr").asDouble()), m);
+        }
+        JsonNode h = r.get("headline");
+        assertEquals(2, h.get("dense_seeds").asInt());
+        assertTrue(h.has("Dep-L0 forward - L0-HC") && h.has("Dep-L0 backward - L0-HC"), h.toString());
+        assertEquals(4, r.get("sweep").size(), "dense + one λ per method");
+        assertPng(out.resolve("study.png"));
+        assertTrue(Files.readString(out.resolve("summary.txt")).contains("At matched accuracy"));
+
+        List<String> again = new ArrayList<>();
+        ObjectNode r2 = StudyCommand.run(a, again::add);
+        assertEquals(csv, Files.readAllLines(out.resolve("runs.csv")), "a resumed study runs nothing twice");
+        assertEquals(1, again.size(), "only the opening line, no run: " + again);
+        assertEquals(r.get("headline"), r2.get("headline"));
+    }
+
     private static void assertPng(Path p) throws Exception {
         BufferedImage img = ImageIO.read(p.toFile());
         assertTrue(img != null, p + " decodes as an image");
