@@ -82,7 +82,27 @@ class DepL0OracleTest {
         check("vgg-narrow", GateKind.DEP_FORWARD, 8);
     }
 
+    /**
+     * The comparison has teeth: the oracle told that β is 0.7 (Java keeps 2/3) must disagree, and the
+     * failures must name the tensors the wrong β reaches (the sampled gates' logits and the gate gradients).
+     */
+    @Test
+    void testPlantedWrongBetaIsCaught() throws Exception {
+        List<String> failures = compareWithOracle("lenet5", GateKind.DEP_FORWARD, 16, Map.of("beta", 0.7));
+        assertTrue(failures.size() >= 5, "a wrong β must fail many tensors, failed: " + failures);
+        assertTrue(failures.stream().anyMatch(f -> f.startsWith("logits")), failures.toString());
+        assertTrue(failures.stream().anyMatch(f -> f.startsWith("grad/gates.")), failures.toString());
+        assertTrue(failures.stream().anyMatch(f -> f.startsWith("penalty")), "β enters P(open), so the penalty: " + failures);
+    }
+
     private void check(String network, GateKind gates, int n) throws Exception {
+        List<String> failures = compareWithOracle(network, gates, n, Map.of());
+        assertTrue(failures.isEmpty(), network + " " + gates.id() + ": Java differs from PyTorch in " + failures.size()
+                + " tensors:\n  " + String.join("\n  ", failures));
+    }
+
+    /** Every tensor on which Java and the oracle disagree; {@code plantedHyper} overrides what the oracle is told. */
+    private List<String> compareWithOracle(String network, GateKind gates, int n, Map<String, Double> plantedHyper) throws Exception {
         double lambda = 5e-3;
         ModelConfig cfg = ModelConfig.builder().setNetwork(network).setGates(gates).optLambda(lambda).optWeightLr(0.05)
                 .optGateLr(0.01).optSeed(3).optDevice(DeviceChoice.CPU).build();
@@ -144,8 +164,9 @@ class DepL0OracleTest {
                 }
                 c.set("architecture", a);
                 c.put("gates", gates.id());
-                c.putObject("hyper").put("lambda", lambda).put("weight_lr", cfg.weightLr()).put("momentum", cfg.momentum())
-                        .put("weight_decay", cfg.weightDecay()).put("gate_lr", cfg.gateLr());
+                ObjectNode hyper = c.putObject("hyper").put("lambda", lambda).put("weight_lr", cfg.weightLr())
+                        .put("momentum", cfg.momentum()).put("weight_decay", cfg.weightDecay()).put("gate_lr", cfg.gateLr());
+                plantedHyper.forEach(hyper::put);
                 c.put("adam_steps", 0);
                 c.set("tensors", tensors);
                 Files.write(in.resolve("case.json"), TensorArchive.json().writeValueAsBytes(c));
@@ -181,11 +202,10 @@ class DepL0OracleTest {
                 failures.add(name + " (vs PyTorch " + want + "): " + why);
             }
         }
-        System.out.printf(Locale.ROOT, "oracle %s %s: %d tensors, worst |diff| = %.2f x tolerance%n", network,
-                gates.id(), compared, WORST.get());
-        assertTrue(failures.isEmpty(), network + " " + gates.id() + ": Java differs from PyTorch in " + failures.size()
-                + " of " + (compared + 2) + " tensors:\n  " + String.join("\n  ", failures));
+        System.out.printf(Locale.ROOT, "oracle %s %s%s: %d tensors, %d disagree, worst |diff| = %.2f x tolerance%n",
+                network, gates.id(), plantedHyper.isEmpty() ? "" : " (planted " + plantedHyper + ")", compared, failures.size(), WORST.get());
         assertTrue(compared >= 10, "too few tensors compared: " + compared);
+        return failures;
     }
 
     /** Null if {@code got} matches {@code want}; otherwise the worst element, described. */
