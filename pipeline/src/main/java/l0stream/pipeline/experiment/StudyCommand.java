@@ -61,8 +61,8 @@ final class StudyCommand {
         long records = a.longValue("--records", quick ? 2_000 : 165_000, 64);
         long tuneRecords = a.longValue("--tune-records", quick ? 1_000 : 55_000, 64);
         List<Long> seeds = ExperimentCommand.longs(a.string("--seeds", quick ? "1,2" : "1,2,3"), "--seeds");
-        List<Double> lambdas = ExperimentCommand.doubles(a.string("--lambdas", quick ? "1e-5,1e-4" : "1e-5,3e-5,1e-4,3e-4"), "--lambdas");
-        List<Double> tuneLambdas = ExperimentCommand.doubles(a.string("--tune-lambdas", quick ? "1e-4" : "1e-5,1e-4"), "--tune-lambdas");
+        List<Double> lambdas = ExperimentCommand.doubles(a.string("--lambdas", quick ? "1e-5,1e-4" : "1e-6,3e-6,1e-5,3e-5,1e-4"), "--lambdas");
+        List<Double> tuneLambdas = ExperimentCommand.doubles(a.string("--tune-lambdas", quick ? "1e-4" : "1e-6,1e-5,1e-4"), "--tune-lambdas");
         List<Double> gateLrs = ExperimentCommand.doubles(a.string("--gate-lrs", quick ? "1e-3,1e-2" : "1e-3,3e-3,1e-2"), "--gate-lrs");
         List<Double> ablationLambdas = ExperimentCommand.doubles(a.string("--ablation-lambdas", quick ? "1e-4" : "3e-5,1e-4"),
                 "--ablation-lambdas");
