@@ -42,6 +42,9 @@ final class StudyCommand {
             "--tune-lambdas", "--gate-lrs", "--hc-inits", "--ablation-lambdas", "--schedule", "--weight-lr", "--network", "--dataset",
             "--data-dir", "--out", "--batch", "--device");
 
+    /** The tune part's one seed, whatever {@code --seeds} the sweep gets, so that parts run separately choose alike. */
+    static final long TUNE_SEED = 1;
+
     /** The validation split's draw: fixed, so every run of every study holds out the same images. */
     static final long VALIDATION_SEED = 15;
 
@@ -88,17 +91,18 @@ final class StudyCommand {
             PyTorchRuntime.engine();
         }
         if (part.equals("all") || part.equals("tune")) {
-            long seed = seeds.get(0);
-            runner.run("tune", new ExperimentArm(GateKind.NONE, 0), seed, tune);
+            List<Planned> plan = new ArrayList<>();
+            plan.add(new Planned("tune", new ExperimentArm(GateKind.NONE, 0), TUNE_SEED, tune));
             for (GateKind g : List.of(GateKind.HC, GateKind.DEP_FORWARD, GateKind.DEP_BACKWARD)) {
                 for (GateInit init : g == GateKind.HC ? hcInits : List.of(GateInit.REFERENCE)) {
                     for (double lr : gateLrs) {
                         for (double l : tuneLambdas) {
-                            runner.run("tune", new ExperimentArm(g, l, init, lr), seed, tune);
+                            plan.add(new Planned("tune", new ExperimentArm(g, l, init, lr), TUNE_SEED, tune));
                         }
                     }
                 }
             }
+            runner.runAll(plan);
         }
         if (part.equals("all") || part.equals("sweep") || part.equals("ablation")) {
             Map<String, StudyReport.Choice> chosen = StudyReport.choose(
@@ -108,13 +112,15 @@ final class StudyCommand {
                     throw new IllegalStateException("the tune part has no run of " + m + " in " + out + ": run --part tune first");
                 }
             }
-            for (long seed : seeds) {
-                if (part.equals("all") || part.equals("sweep")) {
-                    runner.run("sweep", new ExperimentArm(GateKind.NONE, 0), seed, full);
+            List<Planned> plan = new ArrayList<>();
+            if (part.equals("all") || part.equals("sweep")) {
+                for (long seed : seeds) { // seeds outermost: a stopped sweep leaves whole seeds
+                    plan.add(new Planned("sweep", new ExperimentArm(GateKind.NONE, 0), seed, full));
                     for (GateKind g : List.of(GateKind.HC, GateKind.DEP_FORWARD, GateKind.DEP_BACKWARD)) {
                         StudyReport.Choice c = chosen.get(new ExperimentArm(g, 0).method());
                         for (double l : lambdas) {
-                            runner.run("sweep", new ExperimentArm(g, l, GateInit.parse(c.gateInit(), "gate_init"), c.gateLr()), seed, full);
+                            plan.add(new Planned("sweep", new ExperimentArm(g, l, GateInit.parse(c.gateInit(), "gate_init"), c.gateLr()),
+                                    seed, full));
                         }
                     }
                 }
@@ -124,11 +130,12 @@ final class StudyCommand {
                     for (GateKind g : List.of(GateKind.DEP_FORWARD, GateKind.DEP_BACKWARD)) {
                         double lr = chosen.get(new ExperimentArm(g, 0).method()).gateLr();
                         for (double l : ablationLambdas) {
-                            runner.run("ablation", new ExperimentArm(g, l, GateInit.OPEN, lr), seed, full);
+                            plan.add(new Planned("ablation", new ExperimentArm(g, l, GateInit.OPEN, lr), seed, full));
                         }
                     }
                 }
             }
+            runner.runAll(plan);
         }
         StringBuilder text = new StringBuilder();
         ObjectNode json = StudyReport.summarise(ledger.rows(), text);
@@ -143,19 +150,34 @@ final class StudyCommand {
         return json;
     }
 
-    /** Runs arms that the ledger does not have yet, and books each as it finishes. */
+    /** One run of the plan. */
+    private record Planned(String part, ExperimentArm arm, long seed, StreamRun.Settings settings) {
+        String key() {
+            return new StudyRow(part, arm.method(), arm.lambda(), arm.gates() == GateKind.NONE ? "-" : arm.gateInit().id(),
+                    Double.isNaN(arm.gateLr()) ? 0 : arm.gateLr(), seed, settings.records(), settings.schedule().id(), 0, 0, 0, 0, 0, "",
+                    "", 0).key();
+        }
+    }
+
+    /** Runs the planned arms that the ledger does not have yet, books each as it finishes, and says how far it is. */
     private record Runner(StudyLedger ledger, ImageDataset.Split data, ImageDataset test, Consumer<String> say) {
-        void run(String part, ExperimentArm arm, long seed, StreamRun.Settings s) throws IOException {
-            StudyRow planned = new StudyRow(part, arm.method(), arm.lambda(), arm.gates() == GateKind.NONE ? "-" : arm.gateInit().id(),
-                    Double.isNaN(arm.gateLr()) ? 0 : arm.gateLr(), seed, s.records(), s.schedule().id(), 0, 0, 0, 0, 0, "", "", 0);
-            if (ledger.has(planned.key())) {
+        void runAll(List<Planned> plan) throws IOException {
+            List<Planned> todo = plan.stream().filter(p -> !ledger.has(p.key())).toList();
+            if (todo.isEmpty()) {
                 return;
             }
-            RunResult r = StreamRun.run(arm, seed, data.kept(), data.heldOut(), test, s, line -> {});
-            StudyRow row = StudyRow.of(part, r, s.schedule().id());
-            ledger.add(row);
-            say.accept(String.format(Locale.ROOT, "%-8s %-40s seed %d: validation %.4f, test %.4f, FLOPs -%.1f%%, open [%s] (%.0f s)", part,
-                    arm.label(), seed, r.validationAccuracy(), r.testAccuracy(), 100 * r.flopsReduction(), row.openChannels(), r.seconds()));
+            say.accept(String.format(Locale.ROOT, "%s: %d of %d runs to go", todo.get(0).part(), todo.size(), plan.size()));
+            double spent = 0;
+            for (int i = 0; i < todo.size(); i++) {
+                Planned p = todo.get(i);
+                RunResult r = StreamRun.run(p.arm(), p.seed(), data.kept(), data.heldOut(), test, p.settings(), line -> {});
+                StudyRow row = StudyRow.of(p.part(), r, p.settings().schedule().id());
+                ledger.add(row);
+                spent += r.seconds();
+                say.accept(String.format(Locale.ROOT, "[%d/%d] %-8s %-40s seed %d: validation %.4f, test %.4f, FLOPs -%.1f%%, open [%s] (%.0f s;"
+                                + " about %.0f min to go)", i + 1, todo.size(), p.part(), p.arm().label(), p.seed(), r.validationAccuracy(),
+                        r.testAccuracy(), 100 * r.flopsReduction(), row.openChannels(), r.seconds(), spent / (i + 1) * (todo.size() - i - 1) / 60));
+            }
         }
     }
 }
