@@ -153,9 +153,7 @@ final class StudyCommand {
     /** One run of the plan. */
     private record Planned(String part, ExperimentArm arm, long seed, StreamRun.Settings settings) {
         String key() {
-            return new StudyRow(part, arm.method(), arm.lambda(), arm.gates() == GateKind.NONE ? "-" : arm.gateInit().id(),
-                    Double.isNaN(arm.gateLr()) ? 0 : arm.gateLr(), seed, settings.records(), settings.schedule().id(), 0, 0, 0, 0, 0, "",
-                    "", 0).key();
+            return StudyRow.key(part, arm, seed, settings.records(), settings.schedule().id());
         }
     }
 

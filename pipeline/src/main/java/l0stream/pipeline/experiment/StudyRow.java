@@ -19,7 +19,27 @@ public record StudyRow(String part, String method, double lambda, String gateIni
 
     /** What makes a run the same run again: a resumed study skips it. */
     public String key() {
+        return key(part, method, lambda, gateInit, gateLr, seed, records, schedule);
+    }
+
+    /** The {@link #key} of a run of {@code arm} not run yet. */
+    static String key(String part, ExperimentArm arm, long seed, long records, String schedule) {
+        return key(part, arm.method(), arm.lambda(), initColumn(arm), rateColumn(arm), seed, records, schedule);
+    }
+
+    private static String key(String part, String method, double lambda, String gateInit, double gateLr, long seed, long records,
+                              String schedule) {
         return String.format(Locale.ROOT, "%s|%s|%.3e|%s|%.3e|%d|%d|%s", part, method, lambda, gateInit, gateLr, seed, records, schedule);
+    }
+
+    /** The gate_init column: "-" for dense, which has no gates. */
+    private static String initColumn(ExperimentArm a) {
+        return a.gates() == l0stream.model.gate.GateKind.NONE ? "-" : a.gateInit().id();
+    }
+
+    /** The gate_lr column: 0 for an arm without a rate of its own (dense). */
+    private static double rateColumn(ExperimentArm a) {
+        return Double.isNaN(a.gateLr()) ? 0 : a.gateLr();
     }
 
     /** The arm this row belongs to, seed aside: the points of a λ sweep. */
@@ -49,8 +69,7 @@ public record StudyRow(String part, String method, double lambda, String gateIni
 
     static StudyRow of(String part, RunResult r, String schedule) {
         ExperimentArm a = r.arm();
-        return new StudyRow(part, a.method(), a.lambda(), a.gates() == l0stream.model.gate.GateKind.NONE ? "-" : a.gateInit().id(),
-                Double.isNaN(a.gateLr()) ? 0 : a.gateLr(), r.seed(), r.records(), schedule, r.prequentialAccuracy(),
+        return new StudyRow(part, a.method(), a.lambda(), initColumn(a), rateColumn(a), r.seed(), r.records(), schedule, r.prequentialAccuracy(),
                 r.validationAccuracy(), r.testAccuracy(), r.flopsReduction(), r.paramsReduction(), join(r.openChannels()),
                 join(r.widths()), r.seconds());
     }
