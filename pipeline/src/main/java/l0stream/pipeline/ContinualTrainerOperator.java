@@ -240,6 +240,7 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
             images.get(i).copyPixelsTo(x, i * per);
             y[i] = images.get(i).label();
         }
+        long t0 = System.nanoTime();
         ContinualLearner.Outcome res = learner.learn(new Batch(x, y)); // test, then train
         int correct = res.correct();
         state.correct += correct;
@@ -251,6 +252,7 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
         lastLoss = res.step().loss();
         lastPenalty = res.step().penalty();
         lastStepNanos = System.nanoTime();
+        TrainerPhases.record(TrainerPhases.Phase.LEARN, t0, state.trainedRecords);
         windowImages += y.length;
         long now = System.nanoTime();
         if (now - windowStart > 2_000_000_000L) {
@@ -272,9 +274,11 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
     /** A single trainer: snapshots its own model. */
     private void cutSnapshot() {
         double accuracy = state.intervalScored == 0 ? prequentialAccuracy() : state.intervalCorrect / (double) state.intervalScored;
+        long t0 = System.nanoTime();
         learner.refreshRetention(); // the snapshot's own retention figure
         emit(SnapshotCutter.cut(config, trainer, state.snapshotVersion + 1, trainer.step(), state.trainedRecords,
                 state.nextOffsets, accuracy, SnapshotCutter.continual(learner)));
+        TrainerPhases.record(TrainerPhases.Phase.CUT, t0, state.trainedRecords);
         state.intervalCorrect = 0;
         state.intervalScored = 0;
     }
@@ -396,13 +400,15 @@ public final class ContinualTrainerOperator extends AbstractStreamOperator<Model
 
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
-        checkpointStarts.put(context.getCheckpointId(), System.nanoTime());
+        long t0 = System.nanoTime();
+        checkpointStarts.put(context.getCheckpointId(), t0);
         super.snapshotState(context);
         state.model = trainer.checkpoint();
         state.learner = learner.writeState();
         checkpointed.update(List.of(state.encode()));
         state.model = null;
         state.learner = null;
+        TrainerPhases.record(TrainerPhases.Phase.CHECKPOINT, t0, state.trainedRecords);
     }
 
     @Override

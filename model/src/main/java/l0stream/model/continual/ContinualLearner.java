@@ -67,6 +67,8 @@ public final class ContinualLearner {
     private long recordsSinceDrift = -1;
     private long relaxRemaining;
     private double retentionAccuracy = Double.NaN;
+    /** The trainer's {@link L0Trainer#revision()} when {@link #retentionAccuracy} was scored; -1: not this run. */
+    private long retentionRevision = -1;
 
     /** What one {@link #learn} call did: every call takes one training step. */
     public record Outcome(int scored, int correct, int trained, int replayed, int heldOut, StepResult step,
@@ -180,6 +182,7 @@ public final class ContinualLearner {
         boolean probed = false;
         if (probe.size() > 0 && trainer.step() % config.probeEverySteps() == 0) {
             retentionAccuracy = scoreProbe();
+            retentionRevision = trainer.revision();
             probed = true;
         }
         return new Outcome(n, correct, kept + k, k, n - kept, step, drift, probed);
@@ -187,11 +190,14 @@ public final class ContinualLearner {
 
     /**
      * Scores the probe now (a snapshot is about to be cut), so that the snapshot's retention figure is
-     * its own model's; does nothing without a probe.
+     * its own model's; does nothing without a probe, or when the figure was scored on this very model
+     * (the probe changes only in {@link #learn}, which steps the model): a snapshot due at a probe step
+     * would otherwise pay for the same forward pass over the probe twice.
      */
     public void refreshRetention() {
-        if (probe.size() > 0) {
+        if (probe.size() > 0 && retentionRevision != trainer.revision()) {
             retentionAccuracy = scoreProbe();
+            retentionRevision = trainer.revision();
         }
     }
 
@@ -317,6 +323,7 @@ public final class ContinualLearner {
         recordsSinceDrift = in.readLong();
         relaxRemaining = in.readLong();
         retentionAccuracy = in.readDouble();
+        retentionRevision = -1;
         metrics.read(in);
         int kind = in.readUnsignedByte();
         if (kind >= DriftDetector.Kind.values().length) {

@@ -45,6 +45,8 @@ public final class L0Trainer implements AutoCloseable {
     private final AdamOptimizer adam;
     private final GateNoise noise;
     private long step;
+    /** Bumped whenever the parameters may have changed (a step, a load, a restore); see {@link #revision()}. */
+    private long revision;
 
     private L0Trainer(ModelConfig config) {
         this.config = config;
@@ -92,6 +94,15 @@ public final class L0Trainer implements AutoCloseable {
         return step;
     }
 
+    /**
+     * A number that changes whenever the model's parameters may have changed (training step,
+     * {@link #loadParameters}, restore), so that a figure computed from the model can be reused while
+     * it is the same. Not persistent: a restored trainer starts a new sequence.
+     */
+    public long revision() {
+        return revision;
+    }
+
     MomentumSgd sgd() {
         return sgd;
     }
@@ -122,6 +133,7 @@ public final class L0Trainer implements AutoCloseable {
 
     void restoreStep(long step) {
         this.step = step;
+        revision++;
     }
 
     /** One training step on {@code batch}. */
@@ -179,6 +191,7 @@ public final class L0Trainer implements AutoCloseable {
                 }
             }
             step++;
+            revision++;
             return new StepResult(step, (double) ce + penalty, ce, penalty);
         }
     }
@@ -241,6 +254,7 @@ public final class L0Trainer implements AutoCloseable {
      * gate noise stay as they are, as in local SGD with periodic averaging.
      */
     public void loadParameters(byte[] bytes) throws l0stream.model.artifact.ArtifactFormatException {
+        revision++; // first: a load that fails half-way has changed the model too
         ModelParameters.loadInto(this, bytes);
     }
 

@@ -131,6 +131,37 @@ class ContinualLearnerTest {
     }
 
     @Test
+    void testRefreshRetentionScoresTheCurrentModel() throws Exception {
+        List<Batch> data = stream(6);
+        byte[] other;
+        try (L0Trainer t = L0Trainer.create(ModelConfig.builder().setNetwork("lenet5").setGates(GateKind.DEP_FORWARD)
+                .optLambda(1e-4).optSeed(11).optDevice(DeviceChoice.CPU).build())) {
+            other = t.parameters();
+        }
+        // probe scored every 3 steps: after 6 steps the figure is the current model's and is reused
+        ContinualConfig cfg = ALL_ON.withDetector(DriftDetector.Kind.NONE, DriftResponse.NONE);
+        try (L0Trainer t = L0Trainer.create(MODEL)) {
+            ContinualLearner l = new ContinualLearner(t, cfg);
+            for (Batch b : data) {
+                l.learn(b);
+            }
+            double atStep = l.retentionAccuracy();
+            assertEquals(l.scoreProbe(), atStep, "the learn step's figure is the current model's");
+            long revision = t.revision();
+            l.refreshRetention();
+            assertEquals(atStep, l.retentionAccuracy());
+            assertEquals(revision, t.revision(), "scoring does not change the model");
+            // a merge loads other parameters without a step: the next refresh must score them
+            t.loadParameters(other);
+            assertTrue(t.revision() > revision);
+            double loaded = l.scoreProbe();
+            assertTrue(loaded != atStep, "precondition: the two models score the probe differently");
+            l.refreshRetention();
+            assertEquals(loaded, l.retentionAccuracy(), "refreshed on the loaded model, not the cached figure");
+        }
+    }
+
+    @Test
     void testBadConfigNamesTheKey() {
         ContinualConfig d = ContinualConfig.defaults();
         assertKey("replay-ratio", () -> d.withReplay(10, 1.0, ReplayPolicy.RESERVOIR));

@@ -19,6 +19,7 @@ import l0stream.pipeline.L0StreamJob;
 import l0stream.pipeline.PipelineConfig;
 import l0stream.pipeline.CheckpointStats;
 import l0stream.pipeline.TrainingProgress;
+import l0stream.pipeline.TrainerPhases;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -56,10 +57,12 @@ public final class PipelineBenchmark {
     private PipelineBenchmark() {}
 
     public static void main(String[] argv) throws Exception {
-        Args a = Args.parse(argv, List.of("--records", "--batch", "--bootstrap", "--kafka-config", "--kafka-property",
-                "--replay-ratio", "--replay-capacity"), List.of("--json"));
+        Args a = Args.parse(argv, List.of("--records", "--warmup-records", "--batch", "--bootstrap", "--kafka-config",
+                "--kafka-property", "--replay-ratio", "--replay-capacity"), List.of("--json"));
         int n = a.intValue("--records", 12_800, 64);
         int batch = a.intValue("--batch", 64, 1);
+        // whole batches, so that both sides time the same steps on the same records
+        int warm = (a.intValue("--warmup-records", DEFAULT_WARMUP_RECORDS, 0) + batch - 1) / batch * batch;
         Path dir = Path.of(FashionMnist.DEFAULT_DIR);
         ImageDataset data = FashionMnist.available(dir, FashionMnist.Split.TRAIN)
                 ? FashionMnist.load(dir, FashionMnist.Split.TRAIN) : SyntheticImages.generate(60_000, 1);
@@ -98,11 +101,13 @@ public final class PipelineBenchmark {
         PipelineConfig cfg = PipelineConfig.from(keys);
         ObjectNode out = new ObjectMapper().createObjectNode();
         try {
-            double bare = bare(cfg, data, n, out);
+            ProcessHandle brokerProcess = broker == null ? null : broker.processHandle();
+            double bare = bare(cfg, data, warm, n, out, brokerProcess);
             L0StreamJob.ensureTopics(cfg);
-            produce(cfg, data, n);
-            pipeline(cfg, n, out, broker == null ? null : broker.processHandle());
+            produce(cfg, data, warm + n);
+            pipeline(cfg, warm, out, brokerProcess);
             out.put("records", n);
+            out.put("warmup_records", warm);
             out.put("batch", batch);
             out.put("bare_images_per_s", Math.round(bare));
             double pipe = out.get("pipeline_images_per_s").asDouble();
@@ -116,7 +121,8 @@ public final class PipelineBenchmark {
                 broker.close();
             }
         }
-        System.out.printf(Locale.ROOT, "%nl0stream bench pipeline — LeNet Dep-L0, %,d records, batch %d, checkpoint every 1 s%n", n, batch);
+        System.out.printf(Locale.ROOT, "%nl0stream bench pipeline — LeNet Dep-L0, %,d records after %,d of warm-up on each side,"
+                + " batch %d, checkpoint every 1 s%n", n, warm, batch);
         System.out.printf(Locale.ROOT, "%-40s %,12.0f%n", "bare test-then-train loop, images/s", out.get("bare_images_per_s").asDouble());
         System.out.printf(Locale.ROOT, "%-40s %,12.0f%n", "Kafka + Flink pipeline, images/s", out.get("pipeline_images_per_s").asDouble());
         System.out.printf(Locale.ROOT, "%-40s %12.3f   (target >= 0.90)%n", "pipeline / bare", out.get("pipeline_over_bare").asDouble());
@@ -128,6 +134,18 @@ public final class PipelineBenchmark {
             System.out.printf(Locale.ROOT, "%-40s %12.3f   (target <= 1.10)%n", "CPU per image, pipeline / bare",
                     out.get("cpu_per_image_over_bare").asDouble());
         }
+        System.out.printf(Locale.ROOT, "%-40s %12.0f µs per image, %.1f %% of the window (bare: %.0f µs per image)%n",
+                "trainer thread: learning steps", out.get("trainer_learn_us_per_image").asDouble(),
+                100 * out.get("trainer_learn_share").asDouble(), out.get("bare_learn_us_per_image").asDouble());
+        System.out.printf(Locale.ROOT, "%-40s %12.1f %%   (%d, %.0f ms each)%n", "trainer thread: snapshot cuts",
+                100 * out.get("trainer_cut_share").asDouble(), out.get("trainer_cuts").asInt(), out.get("trainer_cut_ms_mean").asDouble());
+        System.out.printf(Locale.ROOT, "%-40s %12.1f %%   (%d, %.0f ms each, synchronous part)%n", "trainer thread: checkpoints",
+                100 * out.get("trainer_checkpoint_share").asDouble(), out.get("trainer_checkpoints").asInt(),
+                out.get("trainer_checkpoint_sync_ms_mean").asDouble());
+        printThreads("CPU µs per image by thread, bare", out.get("bare_thread_cpu_us_per_image"));
+        printThreads("CPU µs per image by thread, pipeline", out.get("pipeline_thread_cpu_us_per_image"));
+        System.out.printf(Locale.ROOT, "%-40s %12.0f%n", "broker CPU ms per s, idle (bare phase)",
+                out.path("broker_idle_cpu_ms_per_s").asDouble());
         System.out.printf(Locale.ROOT, "%-40s %12.0f   (target < 2000, median of %d)%n", "snapshot publish latency ms (cut→visible)",
                 out.get("snapshot_publish_latency_ms").asDouble(), out.get("snapshots").asInt());
         System.out.printf(Locale.ROOT, "%-40s %12.0f%n", "checkpoint duration ms (median)", out.get("checkpoint_duration_ms").asDouble());
@@ -135,6 +153,29 @@ public final class PipelineBenchmark {
             System.out.println(new ObjectMapper().writeValueAsString(out));
         }
         System.exit(0);
+    }
+
+    /** Enough steps for the JIT to compile the job's paths (Flink, Kafka, ours) before either side is timed. */
+    static final int DEFAULT_WARMUP_RECORDS = 6_400;
+
+    private static void printThreads(String title, com.fasterxml.jackson.databind.JsonNode threads) {
+        if (threads == null || threads.isEmpty()) {
+            return;
+        }
+        System.out.println(title + " (top 8):");
+        var it = threads.fields();
+        for (int i = 0; i < 8 && it.hasNext(); i++) {
+            var e = it.next();
+            System.out.printf(Locale.ROOT, "  %-38s %12d%n", e.getKey(), e.getValue().asLong());
+        }
+    }
+
+    private static void putThreads(ObjectNode out, String key, Map<String, Double> threads, long images) {
+        ObjectNode o = out.putObject(key);
+        threads.entrySet().stream()
+                .filter(e -> !e.getKey().isEmpty() && Math.round(e.getValue() * 1e6 / images) > 0)
+                .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                .forEach(e -> o.put(e.getKey(), Math.round(e.getValue() * 1e6 / images)));
     }
 
     private static float[] pixels(ImageDataset data, int i) {
@@ -148,12 +189,13 @@ public final class PipelineBenchmark {
 
     /**
      * (a) The same work without Kafka or Flink: the job's own learning loop ({@link ContinualLearner},
-     * with the job's continual settings: replay, probe, detector) per batch.
+     * with the job's continual settings: replay, probe, detector) per batch, timed over the {@code n}
+     * records after the first {@code warm}.
      */
-    static double bare(PipelineConfig cfg, ImageDataset data, int n, ObjectNode out) {
+    static double bare(PipelineConfig cfg, ImageDataset data, int warm, int n, ObjectNode out, ProcessHandle broker) {
         int bs = cfg.batchSize();
         List<Batch> batches = new ArrayList<>();
-        for (int s = 0; s + bs <= n; s += bs) {
+        for (int s = 0; s + bs <= warm + n; s += bs) {
             float[] x = new float[bs * 784];
             int[] y = new int[bs];
             for (int i = 0; i < bs; i++) {
@@ -162,24 +204,45 @@ public final class PipelineBenchmark {
             }
             batches.add(new Batch(x, y));
         }
+        AtomicBoolean stop = new AtomicBoolean();
+        CpuClock.Sampler cpu = new CpuClock.Sampler(broker, stop);
+        cpu.start();
         try (L0Trainer t = L0Trainer.create(cfg.modelConfig())) {
             l0stream.model.continual.ContinualLearner learner = new l0stream.model.continual.ContinualLearner(t, cfg.continual());
-            for (int w = 0; w < 10; w++) {
+            int first = warm / bs;
+            for (int w = 0; w < first; w++) {
                 learner.learn(batches.get(w));
             }
             long t0 = System.nanoTime();
-            long cpu0 = CpuClock.jvmNanos();
-            for (Batch b : batches) {
+            for (Batch b : batches.subList(first, batches.size())) {
                 learner.learn(b);
             }
-            double rate = batches.size() * bs / ((System.nanoTime() - t0) / 1e9);
-            out.put("bare_cpu_us_per_image", Math.round((CpuClock.jvmNanos() - cpu0) / 1e3 / (batches.size() * bs)));
+            long t1 = System.nanoTime();
+            int images = (batches.size() - first) * bs;
+            double rate = images / ((t1 - t0) / 1e9);
+            sleepQuietly(300); // a sample after the window's end
+            stop.set(true);
+            long[] c = cpu.between(t0, t1);
+            if (c != null) {
+                out.put("bare_cpu_us_per_image", Math.round(c[0] / 1e3 / images));
+                out.put("broker_idle_cpu_ms_per_s", Math.round(c[1] / 1e6 / ((t1 - t0) / 1e9)));
+            }
+            out.put("bare_learn_us_per_image", Math.round(1e6 / rate));
+            putThreads(out, "bare_thread_cpu_us_per_image", cpu.threadsBetween(t0, t1), images);
             // what each checkpoint writes for the trainer: model + optimiser, and the learner (replay buffer, probe, ...)
             out.put("trainer_model_state_bytes", t.checkpoint().length);
             out.put("trainer_learner_state_bytes", learner.writeState().length);
             out.put("replay_ratio", cfg.continual().replayRatio());
             out.put("replay_capacity", cfg.continual().replayCapacity());
             return rate;
+        }
+    }
+
+    private static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -201,8 +264,11 @@ public final class PipelineBenchmark {
         }
     }
 
-    /** (b) Through Kafka and Flink; also watches the snapshot topic and the REST API. */
-    private static void pipeline(PipelineConfig cfg, int n, ObjectNode out, ProcessHandle broker) throws Exception {
+    /**
+     * (b) Through Kafka and Flink; also watches the snapshot topic and the REST API. Timed from the end
+     * of the step that completes the first {@code warm} records to the last step.
+     */
+    private static void pipeline(PipelineConfig cfg, int warm, ObjectNode out, ProcessHandle broker) throws Exception {
         List<Double> latencies = new ArrayList<>();
         AtomicBoolean stop = new AtomicBoolean();
         Thread watcher = new Thread(() -> watchSnapshots(cfg, latencies, stop), "snapshot-watcher");
@@ -215,22 +281,49 @@ public final class PipelineBenchmark {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
         L0StreamJob.build(env, cfg, true, s -> s);
         CheckpointStats.reset();
+        TrainerPhases.reset();
         env.execute("l0stream-bench");
         TrainingProgress p = TrainingProgress.latest();
         Thread.sleep(2500);
         stop.set(true);
         watcher.join();
         cpu.join();
-        double seconds = (p.lastStepNanos() - p.firstRecordNanos()) / 1e9;
-        out.put("pipeline_images_per_s", Math.round(p.trainedRecords() / seconds));
+        List<TrainerPhases.Span> spans = TrainerPhases.spans();
+        long from = warm == 0 ? p.firstRecordNanos() : spans.stream()
+                .filter(s -> s.phase() == TrainerPhases.Phase.LEARN && s.trainedRecords() >= warm)
+                .findFirst().orElseThrow().endNanos();
+        long to = p.lastStepNanos();
+        long images = p.trainedRecords() - warm;
+        out.put("pipeline_images_per_s", Math.round(images / ((to - from) / 1e9)));
         // CPU of every process of the run (this JVM: Flink, trainer, PyTorch's threads, the benchmark's own
-        // snapshot watcher; the broker) over the same window as the throughput: first record to last step
-        long[] window = cpu.between(p.firstRecordNanos(), p.lastStepNanos());
+        // snapshot watcher; the broker) over the same window as the throughput
+        long[] window = cpu.between(from, to);
         if (window != null && broker != null) {
-            out.put("pipeline_jvm_cpu_us_per_image", Math.round(window[0] / 1e3 / p.trainedRecords()));
-            out.put("pipeline_broker_cpu_us_per_image", Math.round(window[1] / 1e3 / p.trainedRecords()));
-            out.put("pipeline_cpu_us_per_image", Math.round((window[0] + window[1]) / 1e3 / p.trainedRecords()));
+            out.put("pipeline_jvm_cpu_us_per_image", Math.round(window[0] / 1e3 / images));
+            out.put("pipeline_broker_cpu_us_per_image", Math.round(window[1] / 1e3 / images));
+            out.put("pipeline_cpu_us_per_image", Math.round((window[0] + window[1]) / 1e3 / images));
         }
+        putThreads(out, "pipeline_thread_cpu_us_per_image", cpu.threadsBetween(from, to), images);
+        long[] sum = new long[TrainerPhases.Phase.values().length];
+        int[] count = new int[sum.length];
+        for (TrainerPhases.Span s : spans) {
+            if (s.startNanos() >= from && s.endNanos() <= to) {
+                sum[s.phase().ordinal()] += s.endNanos() - s.startNanos();
+                count[s.phase().ordinal()]++;
+            }
+        }
+        double span = to - from;
+        int learn = TrainerPhases.Phase.LEARN.ordinal();
+        int cut = TrainerPhases.Phase.CUT.ordinal();
+        int checkpoint = TrainerPhases.Phase.CHECKPOINT.ordinal();
+        out.put("trainer_learn_share", Math.round(sum[learn] / span * 1000) / 1000.0);
+        out.put("trainer_learn_us_per_image", Math.round(sum[learn] / 1e3 / images));
+        out.put("trainer_cut_share", Math.round(sum[cut] / span * 1000) / 1000.0);
+        out.put("trainer_cuts", count[cut]);
+        out.put("trainer_cut_ms_mean", count[cut] == 0 ? 0 : Math.round(sum[cut] / 1e6 / count[cut]));
+        out.put("trainer_checkpoint_share", Math.round(sum[checkpoint] / span * 1000) / 1000.0);
+        out.put("trainer_checkpoints", count[checkpoint]);
+        out.put("trainer_checkpoint_sync_ms_mean", count[checkpoint] == 0 ? 0 : Math.round(sum[checkpoint] / 1e6 / count[checkpoint]));
         out.put("snapshots", latencies.size());
         out.put("snapshot_publish_latency_ms", Math.round(median(latencies)));
         out.put("snapshot_publish_latency_max_ms", Math.round(latencies.stream().mapToDouble(Double::doubleValue).max().orElse(0)));
@@ -248,7 +341,7 @@ public final class PipelineBenchmark {
             consumer.assign(List.of(tp));
             consumer.seekToBeginning(List.of(tp));
             while (!stop.get()) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofSeconds(1))) {
                     if ("manifest".equals(new String(r.headers().lastHeader("record-type").value(), StandardCharsets.UTF_8))) {
                         SnapshotManifest m = SnapshotManifest.fromJson(r.value());
                         synchronized (latencies) {
