@@ -65,6 +65,8 @@ public final class PyTorchRuntime {
     }
 
     private static void configure() {
+        // Before libtorch allocates anything: tensor buffers are reused instead of re-faulted every step.
+        NativeHeapTuning.apply();
         // Offline: DJL must never try to download a native library at run time.
         System.setProperty("ai.djl.offline", "true");
         setIfAbsent("OPT_OUT_TRACKING", "true");
