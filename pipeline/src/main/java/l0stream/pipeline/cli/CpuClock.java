@@ -92,15 +92,15 @@ final class CpuClock {
         }
 
         /**
-         * CPU seconds per thread group (thread names with their numbers removed) between the thread
-         * samples nearest {@code fromNanos} and {@code toNanos}, and the seconds between those samples
+         * CPU seconds per thread group (thread names with their numbers removed) between the last
+         * thread samples at or before {@code fromNanos} and {@code toNanos}, and the seconds between those samples
          * (key {@code ""}); threads born in between count from 0. Empty where /proc is not there (not Linux).
          */
         Map<String, Double> threadsBetween(long fromNanos, long toNanos) {
             Map<String, Double> out = new TreeMap<>();
             synchronized (samples) {
-                Map.Entry<Long, Map<Integer, ThreadTicks>> a = nearest(fromNanos);
-                Map.Entry<Long, Map<Integer, ThreadTicks>> b = nearest(toNanos);
+                Map.Entry<Long, Map<Integer, ThreadTicks>> a = atOrBefore(fromNanos);
+                Map.Entry<Long, Map<Integer, ThreadTicks>> b = atOrBefore(toNanos);
                 if (a == null || b == null || a == b || a.getValue().isEmpty()) {
                     return out;
                 }
@@ -114,10 +114,14 @@ final class CpuClock {
             return out;
         }
 
-        private Map.Entry<Long, Map<Integer, ThreadTicks>> nearest(long t) {
-            Map.Entry<Long, Map<Integer, ThreadTicks>> best = null;
+        /**
+         * The last thread sample taken at or before {@code t} (the first one if none was): never one
+         * taken after the window, when the job's task threads may be gone and their time with them.
+         */
+        private Map.Entry<Long, Map<Integer, ThreadTicks>> atOrBefore(long t) {
+            Map.Entry<Long, Map<Integer, ThreadTicks>> best = threadSamples.isEmpty() ? null : threadSamples.get(0);
             for (var s : threadSamples) {
-                if (best == null || Math.abs(s.getKey() - t) < Math.abs(best.getKey() - t)) {
+                if (s.getKey() <= t) {
                     best = s;
                 }
             }
