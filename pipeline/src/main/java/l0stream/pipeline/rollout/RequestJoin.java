@@ -46,7 +46,8 @@ public final class RequestJoin {
 
     /**
      * An answer for this request; returns the evidence it completes, or null. An answer that comes
-     * after its label already joined (a shadow answer logged late) is evidence on its own.
+     * after its label already joined (a shadow answer logged, or read, late) is evidence on its own,
+     * paired with the answer the label joined ({@link JoinedLabel#secondCounted()}).
      */
     public JoinedLabel onPrediction(PredictionEvent p, long windowMs) {
         if (first == null) {
@@ -64,7 +65,7 @@ public final class RequestJoin {
             return null;
         }
         if (joined) {
-            return new JoinedLabel(label.requestId(), p.modelId(), label.label(), label.timeMs(), p, null);
+            return new JoinedLabel(label.requestId(), p.modelId(), label.label(), label.timeMs(), p, first, true);
         }
         joined = true;
         return joinedLabel();

@@ -103,19 +103,27 @@ public final class RolloutEvaluator {
     public List<RolloutDecision> onJoinedLabel(EvaluatorState s, JoinedLabel j, long now) {
         Boolean stableRight = null;
         Boolean candidateRight = null;
-        for (PredictionEvent p : new PredictionEvent[] {j.first(), j.second()}) {
+        PredictionEvent[] answers = {j.first(), j.second()};
+        for (int i = 0; i < answers.length; i++) {
+            PredictionEvent p = answers[i];
             if (p == null || !p.ok()) {
                 continue;
             }
             boolean right = p.predicted() == j.label();
+            // a late shadow answer's partner was counted when the label joined it: only pair it now
+            boolean count = !(i == 1 && j.secondCounted());
             if (p.version() == s.stable && stableRight == null) {
                 stableRight = right;
-                s.labelsStable++;
-                s.correctStable += right ? 1 : 0;
+                if (count) {
+                    s.labelsStable++;
+                    s.correctStable += right ? 1 : 0;
+                }
             } else if (p.version() == s.candidate && candidateRight == null) {
                 candidateRight = right;
-                s.labelsCandidate++;
-                s.correctCandidate += right ? 1 : 0;
+                if (count) {
+                    s.labelsCandidate++;
+                    s.correctCandidate += right ? 1 : 0;
+                }
             }
         }
         if (stableRight != null && candidateRight != null) {

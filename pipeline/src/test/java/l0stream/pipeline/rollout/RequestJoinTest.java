@@ -43,14 +43,17 @@ class RequestJoinTest {
     }
 
     @Test
-    void testLateShadowAnswerIsEvidenceOnItsOwn() {
+    void testLateShadowAnswerIsEvidenceOnItsOwnPairedWithTheCountedOne() {
         RequestJoin j = new RequestJoin();
         j.onPrediction(answer("stable", 1, 3, 1000), WINDOW);
         assertEquals(LabelOutcome.JOINED, j.onLabel(new LabelEvent("r1", 3, 1500), WINDOW));
+        assertNull(j.joinedLabel().second(), "the label joined the stable answer alone");
+        assertFalse(j.joinedLabel().secondCounted());
         JoinedLabel late = j.onPrediction(answer("shadow", 2, 3, 1600), WINDOW);
         assertNotNull(late);
-        assertEquals(2, late.first().version());
-        assertNull(late.second());
+        assertEquals(2, late.first().version(), "the late answer, to count");
+        assertEquals(1, late.second().version(), "the stable answer, counted already, to pair with");
+        assertTrue(late.secondCounted());
     }
 
     @Test

@@ -157,6 +157,28 @@ class RolloutEvaluatorTest {
     }
 
     @Test
+    void testLateShadowAnswerStillMakesAPairAndCountsEachAnswerOnce() {
+        startRollout(DENSE);
+        String id = "late";
+        PredictionEvent a = new PredictionEvent(id, "m", "stable", s.stable, 2, 1000, now, "a");
+        PredictionEvent b = new PredictionEvent(id, "m", "shadow", s.candidate, 1, 1000, now, "a");
+        e.onPrediction(s, a);
+        // the label joined the stable answer alone, then the shadow answer came (RequestJoin)
+        log.addAll(e.onJoinedLabel(s, new JoinedLabel(id, "m", 1, now, a, null), now));
+        assertEquals(1, s.labelsStable);
+        assertEquals(0, s.pairs);
+        e.onPrediction(s, b);
+        log.addAll(e.onJoinedLabel(s, new JoinedLabel(id, "m", 1, now, b, a, true), now));
+        assertEquals(1, s.labelsStable, "the stable answer is not counted twice");
+        assertEquals(0, s.correctStable);
+        assertEquals(1, s.labelsCandidate);
+        assertEquals(1, s.correctCandidate);
+        assertEquals(1, s.pairs, "the two answers are one pair");
+        assertEquals(1, s.onlyCandidateRight);
+        assertEquals(0, s.onlyStableRight);
+    }
+
+    @Test
     void testShadowDecisionsWaitForEnoughDisagreements() {
         startRollout(DENSE);
         for (int i = 0; i < 400; i++) {
