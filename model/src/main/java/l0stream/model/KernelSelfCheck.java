@@ -82,7 +82,7 @@ public final class KernelSelfCheck {
 
     /** Throws if the convolution is wrong on this machine, naming the environment variable to set. */
     static void verify(Engine engine) {
-        double e = onOwnThread(() -> relativeError(engine));
+        double e = onOwnThread("kernel-self-check", () -> relativeError(engine));
         if (!(e <= TOLERANCE)) {
             String isa = System.getenv("ONEDNN_MAX_CPU_ISA");
             throw new IllegalStateException(String.format(java.util.Locale.ROOT,
@@ -94,7 +94,8 @@ public final class KernelSelfCheck {
     }
 
     /**
-     * Runs {@code check} on a thread of its own that ends with it. Why: libgomp keeps a team of
+     * Runs {@code check} on a thread of its own that ends with it (also what {@code bench pipeline}'s
+     * bare loop runs on). Why: libgomp keeps a team of
      * worker threads for every thread that ran a parallel region, for as long as that thread lives,
      * and once it manages more threads than there are CPUs it stops spinning between regions and
      * puts workers to sleep instead (its "throttled" spin count). If the check's convolution ran on
@@ -102,7 +103,7 @@ public final class KernelSelfCheck {
      * Flink task thread) would pay a futex wake-up per parallel region from then on: on 2 cores the
      * pipeline's learning steps took ~30 % longer than the same steps on a thread of their own.
      */
-    static double onOwnThread(java.util.function.DoubleSupplier check) {
+    public static double onOwnThread(String name, java.util.function.DoubleSupplier check) {
         double[] out = {Double.NaN};
         RuntimeException[] failure = {null};
         Thread t = new Thread(() -> {
@@ -111,7 +112,7 @@ public final class KernelSelfCheck {
             } catch (RuntimeException e) {
                 failure[0] = e;
             }
-        }, "kernel-self-check");
+        }, name);
         t.start();
         try {
             t.join();

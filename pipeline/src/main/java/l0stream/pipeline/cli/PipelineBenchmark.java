@@ -102,7 +102,9 @@ public final class PipelineBenchmark {
         ObjectNode out = new ObjectMapper().createObjectNode();
         try {
             ProcessHandle brokerProcess = broker == null ? null : broker.processHandle();
-            double bare = onOwnThread("bare-trainer", () -> bare(cfg, data, warm, n, out, brokerProcess));
+            // on a thread that ends, as the job's trainer runs on a task thread: a bare loop on the main
+            // thread would leave a second libgomp team alive and slow the pipeline measured after it
+            double bare = l0stream.model.KernelSelfCheck.onOwnThread("bare-trainer", () -> bare(cfg, data, warm, n, out, brokerProcess));
             L0StreamJob.ensureTopics(cfg);
             produce(cfg, data, warm + n);
             pipeline(cfg, warm, out, brokerProcess);
@@ -192,30 +194,6 @@ public final class PipelineBenchmark {
      * with the job's continual settings: replay, probe, detector) per batch, timed over the {@code n}
      * records after the first {@code warm}.
      */
-    /**
-     * Runs the bare loop on a thread that ends with it, as the job's trainer runs on a task thread:
-     * libgomp keeps a team of workers per thread that ran PyTorch's parallel code, and with more of
-     * them alive than CPUs it stops spinning between parallel regions (see KernelSelfCheck), so a
-     * bare loop on the main thread would have slowed the pipeline measured after it.
-     */
-    private static double onOwnThread(String name, java.util.function.DoubleSupplier work) throws InterruptedException {
-        double[] out = {Double.NaN};
-        RuntimeException[] failure = {null};
-        Thread t = new Thread(() -> {
-            try {
-                out[0] = work.getAsDouble();
-            } catch (RuntimeException e) {
-                failure[0] = e;
-            }
-        }, name);
-        t.start();
-        t.join();
-        if (failure[0] != null) {
-            throw failure[0];
-        }
-        return out[0];
-    }
-
     static double bare(PipelineConfig cfg, ImageDataset data, int warm, int n, ObjectNode out, ProcessHandle broker) {
         int bs = cfg.batchSize();
         List<Batch> batches = new ArrayList<>();
