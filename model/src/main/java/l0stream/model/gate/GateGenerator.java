@@ -41,6 +41,8 @@ public final class GateGenerator implements GateParameters {
     private final List<NDArray> weights = new ArrayList<>();
     private final List<NDArray> biases = new ArrayList<>();
     private final Map<String, NDArray> parameters = new LinkedHashMap<>();
+    /** log(100) as an array, created once; only ever a right operand, so results stay in the caller's scope. */
+    private final NDArray logAlphaScale;
 
     public GateGenerator(NDManager owner, int[] widths, boolean backward, int inputDim, GateNoise init) {
         this(owner, widths, backward, inputDim, 1.0, init);
@@ -54,6 +56,7 @@ public final class GateGenerator implements GateParameters {
         this.inputDim = inputDim;
         this.backward = backward;
         this.chainToLayer = new int[widths.length];
+        this.logAlphaScale = HardConcreteGate.constant(owner, LOG_ALPHA_SCALE);
         int prev = inputDim;
         for (int j = 0; j < widths.length; j++) {
             int layer = backward ? widths.length - 1 - j : j;
@@ -91,10 +94,9 @@ public final class GateGenerator implements GateParameters {
     @Override
     public List<NDArray> logAlphas(NDManager scope) {
         NDArray[] out = new NDArray[chainToLayer.length];
-        NDArray scale = HardConcreteGate.constant(scope, LOG_ALPHA_SCALE);
-        NDArray h = scope.ones(new Shape(1, inputDim));
+        NDArray h = scope.ones(new Shape(1, inputDim)); // the chain's left operand: every h_l is scope's
         for (int j = 0; j < chainToLayer.length; j++) {
-            h = scale.mul(Linear.linear(h, weights.get(j), biases.get(j)).singletonOrThrow().tanh());
+            h = Linear.linear(h, weights.get(j), biases.get(j)).singletonOrThrow().tanh().mul(logAlphaScale);
             out[chainToLayer[j]] = h.reshape(-1);
         }
         return Collections.unmodifiableList(Arrays.asList(out));

@@ -56,18 +56,24 @@ public final class GatedNetwork implements AutoCloseable {
     private final GateParameters gates;
     /** Where each gated layer's channels start in the concatenated gates, plus the total at the end. */
     private final long[] gateOffsets;
-    /** The penalty's constant parts, long-lived (used only as right operands); null without gates. */
+    /** The penalty's constant parts; null without gates. */
     private final PenaltyTerms penaltyTerms;
+    /** The hard-concrete's scalars, created once (a step used to allocate them anew); null without gates. */
+    private final HardConcreteGate.Constants gateConstants;
 
     /**
-     * segments (total × L): 1 where channel j belongs to gated layer l; shift (L × L): 1 at (l−1, l)
-     * when gated layer l's input is gated layer l−1; fixedIn (L): layer l's input width when that is
-     * not gated (the image's channels for the first layer), else 0; factors: k²·spatial per layer.
+     * Per gated layer l: whether its input is gated layer l−1 ({@code chained}), else its fixed input
+     * width ({@code fixedIn}: the previous layer's width, or the image's channels for the first
+     * layer), and {@code factors} k²·spatial.
      */
-    private record PenaltyTerms(NDArray segments, NDArray shift, NDArray fixedIn, float[] factors) {}
+    private record PenaltyTerms(boolean[] chained, double[] fixedIn, double[] factors) {}
 
-    /** Result of a forward pass: logits and the log α used, both owned by the caller's scope. */
-    public record Forward(NDArray logits, List<NDArray> logAlphas) {}
+    /**
+     * Result of a forward pass, owned by the caller's scope: logits, the log α used per gated layer,
+     * and the same log α concatenated over all gated layers (null without gates), which
+     * {@link #penalty(NDManager, Forward, double)} reuses instead of concatenating again.
+     */
+    public record Forward(NDArray logits, List<NDArray> logAlphas, NDArray gateLogAlpha) {}
 
     /**
      * Builds the network with PyTorch's default initialisation (conv and linear weights and biases
@@ -117,16 +123,14 @@ public final class GatedNetwork implements AutoCloseable {
         for (int g = 0; g < gatedWidths.length; g++) {
             gateOffsets[g + 1] = gateOffsets[g] + gatedWidths[g];
         }
-        this.penaltyTerms = gates == null ? null : penaltyTerms(manager, architecture, gateOffsets);
+        this.penaltyTerms = gates == null ? null : penaltyTerms(architecture, gatedWidths.length);
+        this.gateConstants = gates == null ? null : HardConcreteGate.Constants.in(manager);
     }
 
-    private static PenaltyTerms penaltyTerms(NDManager manager, Architecture architecture, long[] offsets) {
-        int nGated = offsets.length - 1;
-        int total = (int) offsets[nGated];
-        float[] segments = new float[total * nGated];
-        float[] shift = new float[nGated * nGated];
-        float[] fixedIn = new float[nGated];
-        float[] factors = new float[nGated];
+    private static PenaltyTerms penaltyTerms(Architecture architecture, int nGated) {
+        boolean[] chained = new boolean[nGated];
+        double[] fixedIn = new double[nGated];
+        double[] factors = new double[nGated];
         int[] spatial = architecture.inputSpatial();
         List<LayerSpec> layers = architecture.layers();
         int g = 0;
@@ -135,20 +139,15 @@ public final class GatedNetwork implements AutoCloseable {
             if (!l.gated()) {
                 continue;
             }
-            for (long j = offsets[g]; j < offsets[g + 1]; j++) {
-                segments[(int) j * nGated + g] = 1f;
-            }
-            if (i > 0 && layers.get(i - 1).gated()) {
-                shift[(g - 1) * nGated + g] = 1f;
-            } else {
+            chained[g] = i > 0 && layers.get(i - 1).gated();
+            if (!chained[g]) {
                 fixedIn[g] = i == 0 ? architecture.inputChannels() : layers.get(i - 1).width();
             }
             int k = l instanceof LayerSpec.Conv c ? c.kernel() : 1;
-            factors[g] = (float) k * k * spatial[i];
+            factors[g] = (double) k * k * spatial[i];
             g++;
         }
-        return new PenaltyTerms(manager.create(segments, new Shape(total, nGated)),
-                manager.create(shift, new Shape(nGated, nGated)), manager.create(fixedIn), factors);
+        return new PenaltyTerms(chained, fixedIn, factors);
     }
 
     public Architecture architecture() {
@@ -202,11 +201,12 @@ public final class GatedNetwork implements AutoCloseable {
         // per-layer math, in a fifth of the native calls (forward and backward): with gates as small
         // as LeNet's the calls, not the arithmetic, are what a gated step costs over a dense one.
         NDList z = null;
+        NDArray all = null;
         if (gates != null) {
-            NDArray all = concat(scope, logAlphas);
+            all = concat(scope, logAlphas);
             z = (training
-                    ? HardConcreteGate.sample(scope, all, HardConcreteGate.logisticNoise(scope, n, gateOffsets[gateOffsets.length - 1], noise.nextLong()))
-                    : HardConcreteGate.deterministic(scope, all).reshape(1, -1))
+                    ? HardConcreteGate.sample(gateConstants, all, HardConcreteGate.logisticNoise(scope, n, gateOffsets[gateOffsets.length - 1], noise.nextLong()))
+                    : HardConcreteGate.deterministic(gateConstants, all).reshape(1, -1))
                     .split(java.util.Arrays.copyOfRange(gateOffsets, 1, gateOffsets.length - 1), 1);
         }
         int g = 0;
@@ -242,7 +242,7 @@ public final class GatedNetwork implements AutoCloseable {
                 h = h.mul(l instanceof LayerSpec.Conv ? zl.reshape(zl.getShape().get(0), l.width(), 1, 1) : zl);
             }
         }
-        return new Forward(h, logAlphas);
+        return new Forward(h, logAlphas, all);
     }
 
     /** log α of every gated layer as one vector, owned by {@code scope} (a layer's own may be a parameter). */
@@ -261,19 +261,58 @@ public final class GatedNetwork implements AutoCloseable {
      * follows a conv. Ungated layers (the classifier) add nothing. Returns a scalar in scope.
      */
     public NDArray penalty(NDManager scope, List<NDArray> logAlphas, double lambda) {
-        if (gates == null) {
-            return scope.zeros(new Shape());
+        return gates == null ? scope.zeros(new Shape()) : penalty(scope, concat(scope, logAlphas), lambda);
+    }
+
+    /** {@link #penalty(NDManager, List, double)} of a forward pass's log α. */
+    public NDArray penalty(NDManager scope, Forward forward, double lambda) {
+        return gates == null ? scope.zeros(new Shape()) : penalty(scope, forward.gateLogAlpha(), lambda);
+    }
+
+    /**
+     * The penalty of every gated layer's log α concatenated ({@code all}, owned by {@code scope}).
+     *
+     * <p>It is a function of a few hundred numbers, so its value and its gradient are computed here
+     * from one read of log α and of P(open): as tensor ops (P(open), per-layer sums, the
+     * products) it took about twenty native calls forward and as many backward, more than a tenth of
+     * what gates add to a LeNet step. It enters autograd as Σ_j a_j·g_j with g = ∂R/∂a held
+     * constant, plus the constant R − Σ_j a_j·g_j: the value is R, the gradient exactly g.
+     * With P_l = Σ_{j∈l} p_j, p_j = σ(a_j + shift) and R = Σ_l λ f_l in_l P_l (in_l = P_{l−1} when
+     * chained): ∂R/∂P_l = λ f_l in_l + λ f_{l+1} P_{l+1} [l+1 chained], ∂R/∂a_j = ∂R/∂P_l·p_j(1−p_j).
+     */
+    private NDArray penalty(NDManager scope, NDArray all, double lambda) {
+        float[] a = all.toFloatArray();
+        // P(open) by PyTorch's float sigmoid, off the graph: p(1−p) near p = 1 is where float loses
+        // digits, and taking PyTorch's p keeps the gradient what autograd's sigmoid backward gives.
+        float[] p = HardConcreteGate.probabilityNonZero(gateConstants, all.stopGradient()).toFloatArray();
+        int nGated = gateOffsets.length - 1;
+        double[] open = new double[nGated];
+        for (int g = 0; g < nGated; g++) {
+            for (int j = (int) gateOffsets[g]; j < gateOffsets[g + 1]; j++) {
+                open[g] += p[j];
+            }
         }
-        // Vectorised over the gated layers, as the gates are in forward: P(open) of all channels at
-        // once, E[open_out] per layer as a product with a 0/1 segment matrix, E[open_in] as the
-        // previous layer's E[open_out] (a shift) or a constant width, then Σ_l c_l·λ·in_l·out_l.
-        NDArray openOut = HardConcreteGate.probabilityNonZero(scope, concat(scope, logAlphas)).matMul(penaltyTerms.segments());
-        NDArray openIn = openOut.matMul(penaltyTerms.shift()).add(penaltyTerms.fixedIn());
-        float[] c = penaltyTerms.factors().clone();
-        for (int g = 0; g < c.length; g++) {
-            c[g] = (float) (lambda * c[g]);
+        double[] f = penaltyTerms.factors();
+        boolean[] chained = penaltyTerms.chained();
+        double value = 0;
+        double[] dOpen = new double[nGated];
+        for (int g = 0; g < nGated; g++) {
+            double in = chained[g] ? open[g - 1] : penaltyTerms.fixedIn()[g];
+            value += lambda * f[g] * in * open[g];
+            dOpen[g] += lambda * f[g] * in;
+            if (chained[g]) {
+                dOpen[g - 1] += lambda * f[g] * open[g];
+            }
         }
-        return openOut.mul(openIn).mul(scope.create(c)).sum();
+        float[] grad = new float[a.length];
+        double linear = 0;
+        for (int g = 0; g < nGated; g++) {
+            for (int j = (int) gateOffsets[g]; j < gateOffsets[g + 1]; j++) {
+                grad[j] = (float) dOpen[g] * ((1 - p[j]) * p[j]);
+                linear += (double) a[j] * grad[j];
+            }
+        }
+        return all.mul(scope.create(grad)).sum().add(scope.create((float) (value - linear)));
     }
 
     /** Deterministic test-time gate values per gated layer (all ones without gates). */

@@ -170,7 +170,7 @@ public final class L0Trainer implements AutoCloseable {
                 GatedNetwork.Forward f = network.forward(scope, x, true, noise);
                 NDArray logp = f.logits().logSoftmax(1);
                 NDArray ceArr = logp.mul(y.oneHot(architecture.numClasses())).sum(new int[] {1}).mean().neg();
-                NDArray penArr = network.penalty(scope, f.logAlphas(), lambda);
+                NDArray penArr = network.penalty(scope, f, lambda);
                 gc.backward(ceArr.add(penArr));
                 ce = ceArr.getFloat();
                 penalty = penArr.getFloat();
