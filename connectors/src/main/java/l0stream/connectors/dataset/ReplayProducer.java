@@ -47,10 +47,17 @@ public final class ReplayProducer {
     }
 
     private final AtomicBoolean stop = new AtomicBoolean();
+    /** Records handed to the producer so far by a running {@link #run}, for progress lines elsewhere. */
+    private final java.util.concurrent.atomic.AtomicLong sentSoFar = new java.util.concurrent.atomic.AtomicLong();
 
     /** Asks a running {@link #run} to stop after the current record (e.g. on Ctrl-C). */
     public void stop() {
         stop.set(true);
+    }
+
+    /** Records sent so far by the current or last {@link #run}. */
+    public long sentSoFar() {
+        return sentSoFar.get();
     }
 
     public Summary run(ImageDataset data, Options o, PrintStream progress) {
@@ -73,7 +80,7 @@ public final class ReplayProducer {
         long after = 0;
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
             CheckedSends<byte[], byte[]> sends = new CheckedSends<>(producer);
-            for (; sent < o.records() && !stop.get(); sent++) {
+            for (; sent < o.records() && !stop.get(); sent++, sentSoFar.lazySet(sent)) {
                 DriftScenario.Example ex = stream.next();
                 byte[] value = ImageEncoder.encode(ex.pixels(), data.height(), data.width(), data.channels(), o.encoding());
                 String id = data.name() + "-" + ex.sourceIndex();

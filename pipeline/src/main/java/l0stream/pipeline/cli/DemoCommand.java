@@ -140,7 +140,7 @@ public final class DemoCommand {
             if (!json && p != null) {
                 System.err.printf(Locale.ROOT, "[%4.0fs] produced %,d  trained %,d  %,.0f img/s  step %,d  acc last %,d %.3f"
                         + "  retention %.3f  drifts %d  open channels %s  snapshot v%d%n", (System.nanoTime() - start) / 1e9,
-                        summary != null ? summary.sent() : -1, p.trainedRecords(), p.imagesPerSecond(), p.step(),
+                        summary != null ? summary.sent() : producer.sentSoFar(), p.trainedRecords(), p.imagesPerSecond(), p.step(),
                         cfg.continual().windowRecords(), p.windowedAccuracy(), p.retentionAccuracy(), p.driftDetections(),
                         Arrays.toString(p.openChannels()), p.snapshotVersion());
             }
