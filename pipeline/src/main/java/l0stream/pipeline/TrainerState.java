@@ -58,7 +58,16 @@ public final class TrainerState {
 
     byte[] encode() {
         try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            // Sized up front: the model and learner parts are megabytes, and a stream that grows by
+            // doubling copied them several times on the task thread at every checkpoint.
+            long pixels = 0;
+            for (LabeledImage img : pending) {
+                pixels += img.pixels().length;
+            }
+            long estimate = 1024 + (outstandingShard == null ? 0 : outstandingShard.length)
+                    + (learner == null ? 0 : learner.length) + model.length + 64L * nextOffsets.size()
+                    + 64L * pending.size() + 4 * pixels;
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream((int) Math.min(estimate, Integer.MAX_VALUE - 8));
             DataOutputStream out = new DataOutputStream(bytes);
             out.writeByte(FORMAT_VERSION);
             for (long v : new long[] {snapshotVersion, trainedRecords, correct, scored, intervalCorrect, intervalScored, lastSnapshotStep}) {

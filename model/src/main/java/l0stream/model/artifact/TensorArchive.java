@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -13,9 +11,11 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -96,49 +96,67 @@ public final class TensorArchive {
         if (m.length != 4) {
             throw new IllegalArgumentException("Invalid value " + magic + " for magic: must be 4 ASCII bytes");
         }
+        // Sized exactly and written in one pass into the final array: a training checkpoint goes
+        // through here every second, and a growing stream copied its megabytes about four times.
+        byte[] h;
         try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            DataOutputStream out = new DataOutputStream(bytes);
-            out.write(m);
-            out.writeShort(version);
-            out.writeLong(0); // total length, patched below
-            byte[] h = JSON.writeValueAsBytes(header);
-            out.writeInt(h.length);
-            out.write(h);
-            out.writeInt(tensors.size());
-            for (Tensor t : tensors) {
-                byte[] name = t.name().getBytes(StandardCharsets.UTF_8);
-                out.writeShort(name.length);
-                out.write(name);
-                out.writeByte(DTYPE_FLOAT32);
-                out.writeByte(t.shape().length);
-                for (long d : t.shape()) {
-                    out.writeLong(d);
-                }
-                ByteBuffer buf = ByteBuffer.allocate(t.data().length * 4).order(ByteOrder.BIG_ENDIAN);
-                buf.asFloatBuffer().put(t.data());
-                out.write(buf.array());
-            }
-            if (sections != null) {
-                out.writeInt(sections.size());
-                for (Section sec : sections) {
-                    byte[] name = sec.name().getBytes(StandardCharsets.UTF_8);
-                    out.writeShort(name.length);
-                    out.write(name);
-                    out.writeLong(sec.bytes().length);
-                    out.write(sec.bytes());
-                }
-            }
-            out.flush();
-            byte[] body = bytes.toByteArray();
-            long total = (long) body.length + HASH;
-            ByteBuffer.wrap(body, 6, 8).putLong(total);
-            byte[] result = Arrays.copyOf(body, body.length + HASH);
-            System.arraycopy(sha256(body, body.length), 0, result, body.length, HASH);
-            return result;
+            h = JSON.writeValueAsBytes(header);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        List<byte[]> names = new ArrayList<>(tensors.size());
+        long size = 4 + 2 + 8 + 4 + h.length + 4;
+        for (Tensor t : tensors) {
+            byte[] name = t.name().getBytes(StandardCharsets.UTF_8);
+            names.add(name);
+            size += 2 + name.length + 1 + 1 + 8L * t.shape().length + 4L * t.data().length;
+        }
+        List<byte[]> sectionNames = new ArrayList<>();
+        if (sections != null) {
+            size += 4;
+            for (Section sec : sections) {
+                byte[] name = sec.name().getBytes(StandardCharsets.UTF_8);
+                sectionNames.add(name);
+                size += 2 + name.length + 8 + sec.bytes().length;
+            }
+        }
+        if (size + HASH > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("An archive of " + size + " bytes does not fit in one array");
+        }
+        byte[] result = new byte[(int) size + HASH];
+        ByteBuffer out = ByteBuffer.wrap(result).order(ByteOrder.BIG_ENDIAN);
+        out.put(m);
+        out.putShort((short) version);
+        out.putLong(size + HASH); // total length
+        out.putInt(h.length);
+        out.put(h);
+        out.putInt(tensors.size());
+        int i = 0;
+        for (Tensor t : tensors) {
+            byte[] name = names.get(i++);
+            out.putShort((short) name.length);
+            out.put(name);
+            out.put((byte) DTYPE_FLOAT32);
+            out.put((byte) t.shape().length);
+            for (long d : t.shape()) {
+                out.putLong(d);
+            }
+            out.asFloatBuffer().put(t.data());
+            out.position(out.position() + 4 * t.data().length);
+        }
+        if (sections != null) {
+            out.putInt(sections.size());
+            int j = 0;
+            for (Section sec : sections) {
+                byte[] name = sectionNames.get(j++);
+                out.putShort((short) name.length);
+                out.put(name);
+                out.putLong(sec.bytes().length);
+                out.put(sec.bytes());
+            }
+        }
+        System.arraycopy(sha256(result, (int) size), 0, result, (int) size, HASH);
+        return result;
     }
 
     /**
