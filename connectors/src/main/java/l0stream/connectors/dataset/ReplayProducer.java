@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Replays a dataset into a Kafka topic as labeled-image records, optionally rate-limited and with
@@ -48,7 +49,7 @@ public final class ReplayProducer {
 
     private final AtomicBoolean stop = new AtomicBoolean();
     /** Records handed to the producer so far by a running {@link #run}, for progress lines elsewhere. */
-    private final java.util.concurrent.atomic.AtomicLong sentSoFar = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong sentSoFar = new AtomicLong();
 
     /** Asks a running {@link #run} to stop after the current record (e.g. on Ctrl-C). */
     public void stop() {

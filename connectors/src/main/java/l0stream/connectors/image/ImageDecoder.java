@@ -10,12 +10,14 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 
 import javax.imageio.ImageIO;
-import javax.imageio.spi.ImageReaderSpi;
-import javax.imageio.stream.MemoryCacheImageInputStream;
 import javax.imageio.ImageReader;
+import javax.imageio.spi.ImageReaderSpi;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Turns a labeled-image record (value + headers, see {@link ImageHeaders}) into a
@@ -32,8 +34,7 @@ public final class ImageDecoder {
         ImageIO.setUseCache(false); // decode in memory, never through temp files
     }
 
-    private static final java.util.concurrent.ConcurrentMap<String, ImageReaderSpi> PROVIDERS =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final ConcurrentMap<String, ImageReaderSpi> PROVIDERS = new ConcurrentHashMap<>();
 
     private final DecodePolicy policy;
 

@@ -133,9 +133,7 @@ public final class TensorArchive {
         out.putInt(tensors.size());
         int i = 0;
         for (Tensor t : tensors) {
-            byte[] name = names.get(i++);
-            out.putShort((short) name.length);
-            out.put(name);
+            putName(out, names.get(i++));
             out.put((byte) DTYPE_FLOAT32);
             out.put((byte) t.shape().length);
             for (long d : t.shape()) {
@@ -148,15 +146,19 @@ public final class TensorArchive {
             out.putInt(sections.size());
             int j = 0;
             for (Section sec : sections) {
-                byte[] name = sectionNames.get(j++);
-                out.putShort((short) name.length);
-                out.put(name);
+                putName(out, sectionNames.get(j++));
                 out.putLong(sec.bytes().length);
                 out.put(sec.bytes());
             }
         }
         System.arraycopy(sha256(result, (int) size), 0, result, (int) size, HASH);
         return result;
+    }
+
+    /** A u16 length, then the UTF-8 bytes. */
+    private static void putName(ByteBuffer out, byte[] name) {
+        out.putShort((short) name.length);
+        out.put(name);
     }
 
     /**
