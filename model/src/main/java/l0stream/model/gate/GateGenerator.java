@@ -1,6 +1,8 @@
 package l0stream.model.gate;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
@@ -43,6 +45,8 @@ public final class GateGenerator implements GateParameters {
     private final Map<String, NDArray> parameters = new LinkedHashMap<>();
     /** log(100) as an array, created once; only ever a right operand, so results stay in the caller's scope. */
     private final NDArray logAlphaScale;
+    /** h₀ = ones(1, d), created once: a constant, never part of a gradient. */
+    private final NDArray chainInput;
 
     public GateGenerator(NDManager owner, int[] widths, boolean backward, int inputDim, GateNoise init) {
         this(owner, widths, backward, inputDim, 1.0, init);
@@ -57,6 +61,7 @@ public final class GateGenerator implements GateParameters {
         this.backward = backward;
         this.chainToLayer = new int[widths.length];
         this.logAlphaScale = HardConcreteGate.constant(owner, LOG_ALPHA_SCALE);
+        this.chainInput = owner.ones(new Shape(1, inputDim));
         int prev = inputDim;
         for (int j = 0; j < widths.length; j++) {
             int layer = backward ? widths.length - 1 - j : j;
@@ -93,13 +98,33 @@ public final class GateGenerator implements GateParameters {
 
     @Override
     public List<NDArray> logAlphas(NDManager scope) {
-        NDArray[] out = new NDArray[chainToLayer.length];
-        NDArray h = scope.ones(new Shape(1, inputDim)); // the chain's left operand: every h_l is scope's
-        for (int j = 0; j < chainToLayer.length; j++) {
-            h = Linear.linear(h, weights.get(j), biases.get(j)).singletonOrThrow().tanh().mul(logAlphaScale);
-            out[chainToLayer[j]] = h.reshape(-1);
+        NDArray[] rows = chain(scope);
+        NDArray[] out = new NDArray[rows.length];
+        for (int l = 0; l < rows.length; l++) {
+            out[l] = rows[l].reshape(-1);
         }
         return Collections.unmodifiableList(Arrays.asList(out));
+    }
+
+    /** The rows of {@link #chain} side by side, flattened once: one op instead of one reshape per layer. */
+    @Override
+    public NDArray concatenatedLogAlpha(NDManager scope) {
+        return NDArrays.concat(new NDList(chain(scope)), 1).reshape(-1);
+    }
+
+    /** h_l of every gated layer as a (1, C_l) row, in layer order, owned by {@code scope}. */
+    private NDArray[] chain(NDManager scope) {
+        NDArray[] out = new NDArray[chainToLayer.length];
+        NDArray h = chainInput;
+        for (int j = 0; j < chainToLayer.length; j++) {
+            NDArray pre = Linear.linear(h, weights.get(j), biases.get(j)).singletonOrThrow();
+            if (j == 0) {
+                pre.attach(scope); // its left operand is the generator's constant: move it, and so the chain, to scope
+            }
+            h = pre.tanh().mul(logAlphaScale);
+            out[chainToLayer[j]] = h;
+        }
+        return out;
     }
 
     @Override

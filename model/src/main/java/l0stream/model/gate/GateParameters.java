@@ -1,6 +1,8 @@
 package l0stream.model.gate;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
 import java.util.List;
@@ -18,6 +20,18 @@ public interface GateParameters {
      * must keep a {@code scope} array as the left operand of any op on them.
      */
     List<NDArray> logAlphas(NDManager scope);
+
+    /**
+     * log α of every gated layer concatenated in layer order, shape (ΣC_l), owned by {@code scope}:
+     * what a training step samples all gates from at once. The default concatenates
+     * {@link #logAlphas}; a parameterisation that computes log α can build it directly in fewer ops.
+     */
+    default NDArray concatenatedLogAlpha(NDManager scope) {
+        NDArray all = NDArrays.concat(new NDList(logAlphas(scope).toArray(new NDArray[0])), 0);
+        // cat's result belongs to its first operand's manager, which is the parameters' for L0-HC
+        all.attach(scope);
+        return all;
+    }
 
     /** Trainable gate parameters by stable name. */
     Map<String, NDArray> parameters();

@@ -56,6 +56,8 @@ public final class GatedNetwork implements AutoCloseable {
     private final GateParameters gates;
     /** Where each gated layer's channels start in the concatenated gates, plus the total at the end. */
     private final long[] gateOffsets;
+    /** The inner boundaries of {@link #gateOffsets}: where the concatenated gates split into layers. */
+    private final long[] gateSplits;
     /** The penalty's constant parts; null without gates. */
     private final PenaltyTerms penaltyTerms;
     /** The hard-concrete's scalars, created once (a step used to allocate them anew); null without gates. */
@@ -69,11 +71,19 @@ public final class GatedNetwork implements AutoCloseable {
     private record PenaltyTerms(boolean[] chained, double[] fixedIn, double[] factors) {}
 
     /**
-     * Result of a forward pass, owned by the caller's scope: logits, the log α used per gated layer,
-     * and the same log α concatenated over all gated layers (null without gates), which
-     * {@link #penalty(NDManager, Forward, double)} reuses instead of concatenating again.
+     * Result of a forward pass, owned by the caller's scope: logits and the log α of every gated
+     * layer concatenated (null without gates), which {@link #penalty(NDManager, Forward, double)}
+     * reuses.
      */
-    public record Forward(NDArray logits, List<NDArray> logAlphas, NDArray gateLogAlpha) {}
+    public record Forward(NDArray logits, NDArray gateLogAlpha, long[] gateSplits) {
+        /** log α per gated layer (views of {@link #gateLogAlpha}), in layer order; empty without gates. */
+        public List<NDArray> logAlphas() {
+            return gateLogAlpha == null ? List.of() : gateLogAlpha.split(gateSplits);
+        }
+    }
+
+    /** The expected-L0 penalty: the term to add to the loss (a scalar owned by a step's scope) and its value. */
+    public record Penalty(NDArray term, double value) {}
 
     /**
      * Builds the network with PyTorch's default initialisation (conv and linear weights and biases
@@ -123,6 +133,7 @@ public final class GatedNetwork implements AutoCloseable {
         for (int g = 0; g < gatedWidths.length; g++) {
             gateOffsets[g + 1] = gateOffsets[g] + gatedWidths[g];
         }
+        this.gateSplits = java.util.Arrays.copyOfRange(gateOffsets, 1, Math.max(1, gateOffsets.length - 1));
         this.penaltyTerms = gates == null ? null : penaltyTerms(architecture, gatedWidths.length);
         this.gateConstants = gates == null ? null : HardConcreteGate.Constants.in(manager);
     }
@@ -193,7 +204,6 @@ public final class GatedNetwork implements AutoCloseable {
      */
     public Forward forward(NDManager scope, NDArray x, boolean training, GateNoise noise) {
         long n = x.getShape().get(0);
-        List<NDArray> logAlphas = gates == null ? List.of() : gates.logAlphas(scope);
         List<LayerSpec> layers = architecture.layers();
         NDArray h = x;
         // Every gated layer's gates in one go: log α concatenated, one noise draw, one hard-concrete
@@ -203,11 +213,11 @@ public final class GatedNetwork implements AutoCloseable {
         NDList z = null;
         NDArray all = null;
         if (gates != null) {
-            all = concat(scope, logAlphas);
+            all = gates.concatenatedLogAlpha(scope);
             z = (training
                     ? HardConcreteGate.sample(gateConstants, all, HardConcreteGate.logisticNoise(scope, n, gateOffsets[gateOffsets.length - 1], noise.nextLong()))
                     : HardConcreteGate.deterministic(gateConstants, all).reshape(1, -1))
-                    .split(java.util.Arrays.copyOfRange(gateOffsets, 1, gateOffsets.length - 1), 1);
+                    .split(gateSplits, 1);
         }
         int g = 0;
         for (int i = 0; i < layers.size(); i++) {
@@ -242,7 +252,7 @@ public final class GatedNetwork implements AutoCloseable {
                 h = h.mul(l instanceof LayerSpec.Conv ? zl.reshape(zl.getShape().get(0), l.width(), 1, 1) : zl);
             }
         }
-        return new Forward(h, logAlphas, all);
+        return new Forward(h, all, gateSplits);
     }
 
     /** log α of every gated layer as one vector, owned by {@code scope} (a layer's own may be a parameter). */
@@ -261,12 +271,15 @@ public final class GatedNetwork implements AutoCloseable {
      * follows a conv. Ungated layers (the classifier) add nothing. Returns a scalar in scope.
      */
     public NDArray penalty(NDManager scope, List<NDArray> logAlphas, double lambda) {
-        return gates == null ? scope.zeros(new Shape()) : penalty(scope, concat(scope, logAlphas), lambda);
+        return gates == null ? scope.zeros(new Shape()) : penalty(scope, concat(scope, logAlphas), lambda).term();
     }
 
-    /** {@link #penalty(NDManager, List, double)} of a forward pass's log α. */
-    public NDArray penalty(NDManager scope, Forward forward, double lambda) {
-        return gates == null ? scope.zeros(new Shape()) : penalty(scope, forward.gateLogAlpha(), lambda);
+    /**
+     * {@link #penalty(NDManager, List, double)} of a forward pass's log α, with its value (computed
+     * here in double, so reading it back from the term would be one native call for nothing).
+     */
+    public Penalty penalty(NDManager scope, Forward forward, double lambda) {
+        return gates == null ? new Penalty(scope.zeros(new Shape()), 0) : penalty(scope, forward.gateLogAlpha(), lambda);
     }
 
     /**
@@ -280,7 +293,7 @@ public final class GatedNetwork implements AutoCloseable {
      * With P_l = Σ_{j∈l} p_j, p_j = σ(a_j + shift) and R = Σ_l λ f_l in_l P_l (in_l = P_{l−1} when
      * chained): ∂R/∂P_l = λ f_l in_l + λ f_{l+1} P_{l+1} [l+1 chained], ∂R/∂a_j = ∂R/∂P_l·p_j(1−p_j).
      */
-    private NDArray penalty(NDManager scope, NDArray all, double lambda) {
+    private Penalty penalty(NDManager scope, NDArray all, double lambda) {
         float[] a = all.toFloatArray();
         // P(open) by PyTorch's float sigmoid, off the graph: p(1−p) near p = 1 is where float loses
         // digits, and taking PyTorch's p keeps the gradient what autograd's sigmoid backward gives.
@@ -312,7 +325,7 @@ public final class GatedNetwork implements AutoCloseable {
                 linear += (double) a[j] * grad[j];
             }
         }
-        return all.mul(scope.create(grad)).sum().add(scope.create((float) (value - linear)));
+        return new Penalty(all.mul(scope.create(grad)).sum().add(scope.create((float) (value - linear))), value);
     }
 
     /** Deterministic test-time gate values per gated layer (all ones without gates). */

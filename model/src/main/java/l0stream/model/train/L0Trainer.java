@@ -170,10 +170,10 @@ public final class L0Trainer implements AutoCloseable {
                 GatedNetwork.Forward f = network.forward(scope, x, true, noise);
                 NDArray logp = f.logits().logSoftmax(1);
                 NDArray ceArr = logp.mul(y.oneHot(architecture.numClasses())).sum(new int[] {1}).mean().neg();
-                NDArray penArr = network.penalty(scope, f, lambda);
-                gc.backward(ceArr.add(penArr));
+                GatedNetwork.Penalty pen = network.penalty(scope, f, lambda);
+                gc.backward(ceArr.add(pen.term()));
                 ce = ceArr.getFloat();
-                penalty = penArr.getFloat();
+                penalty = (float) pen.value();
                 if (observer != null) {
                     Map<String, float[]> grads = new java.util.LinkedHashMap<>();
                     network.weights().forEach((k, v) -> grads.put(k, v.getGradient().toFloatArray()));
