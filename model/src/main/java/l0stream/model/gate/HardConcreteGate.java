@@ -42,22 +42,33 @@ public final class HardConcreteGate {
      * by every step, instead of small allocations on every step. Used only as right operands, so a
      * result still belongs to its left operand's manager.
      */
-    public record Constants(NDArray invBeta, NDArray stretch, NDArray gamma, NDArray openShift) {
+    public record Constants(NDArray invBeta, NDArray stretch, NDArray gamma, NDArray openShift, NDArray one) {
         public static Constants in(NDManager owner) {
             return new Constants(constant(owner, 1.0 / BETA), constant(owner, ZETA - GAMMA), constant(owner, GAMMA),
-                    constant(owner, OPEN_LOGIT_SHIFT));
+                    constant(owner, OPEN_LOGIT_SHIFT), constant(owner, 1));
         }
     }
+
 
     /** Stochastic training gate from precomputed logistic noise, owned by {@code scope}. */
     public static NDArray sample(NDManager scope, NDArray logAlpha, NDArray noiseLogit) {
         return sample(Constants.in(scope), logAlpha, noiseLogit);
     }
 
-    /** Stochastic training gate; {@code noiseLogit} must be owned by the caller's scope, as the result will be. */
+    /**
+     * Stochastic training gate; {@code noiseLogit} must be owned by the caller's scope, as the result will be.
+     *
+     * <p>The clamp to [0, 1] is written as relu(y) − relu(y − 1): the same values (y − 1 is exact for
+     * y in [1, 2), so y − (y − 1) is exactly 1), the same gradient except at y = 0 exactly, where
+     * relu passes 0 and clamp 1 (either is a subgradient). PyTorch's clamp backward takes four
+     * kernels over the (N, C) sample (two comparisons, an and, a where); relu's is one fused kernel
+     * each, and the step with gates over 64 × 570 values was 0.6–0.7 % faster (two runs of 800 and
+     * 1,000 steps, interleaved in one process).
+     */
     public static NDArray sample(Constants k, NDArray logAlpha, NDArray noiseLogit) {
         NDArray s = Activation.sigmoid(noiseLogit.add(logAlpha).mul(k.invBeta()));
-        return s.mul(k.stretch()).add(k.gamma()).clip(0, 1);
+        NDArray y = s.mul(k.stretch()).add(k.gamma());
+        return Activation.relu(y).sub(Activation.relu(y.sub(k.one())));
     }
 
     /** Deterministic test-time gate, owned by {@code scope}. */

@@ -57,9 +57,10 @@ public final class PipelineBenchmark {
     private PipelineBenchmark() {}
 
     public static void main(String[] argv) throws Exception {
-        Args a = Args.parse(argv, List.of("--records", "--warmup-records", "--batch", "--bootstrap", "--kafka-config",
+        Args a = Args.parse(argv, List.of("--records", "--warmup-records", "--batch", "--rounds", "--bootstrap", "--kafka-config",
                 "--kafka-property", "--replay-ratio", "--replay-capacity"), List.of("--json"));
         int n = a.intValue("--records", 12_800, 64);
+        int rounds = a.intValue("--rounds", DEFAULT_ROUNDS, 1);
         int batch = a.intValue("--batch", 64, 1);
         // whole batches, so that both sides time the same steps on the same records
         int warm = (a.intValue("--warmup-records", DEFAULT_WARMUP_RECORDS, 0) + batch - 1) / batch * batch;
@@ -83,14 +84,10 @@ public final class PipelineBenchmark {
         if (!a.strings("--kafka-property").isEmpty()) {
             keys.put("kafka-property", String.join("\n", a.strings("--kafka-property")));
         }
-        keys.put("input-topic", "bench-" + run + "-images");
-        keys.put("snapshot-topic", "bench-" + run + "-snapshots");
-        keys.put("model-id", "bench-" + run);
         keys.put("batch-size", Integer.toString(batch));
         keys.put("checkpoint-interval-ms", "1000");
         keys.put("snapshot-every-steps", "25");
         keys.put("device", "cpu");
-        keys.put("transactional-id-prefix", "bench-" + run);
         keys.put("signing-key", KeysCommand.ensureDefaultKey(System.err::println).toString()); // as in production
         // the continual learner's replay is part of the job's work (default on); both sides run it alike
         for (String k : List.of("replay-ratio", "replay-capacity")) {
@@ -98,33 +95,52 @@ public final class PipelineBenchmark {
                 keys.put(k, a.string("--" + k, null));
             }
         }
-        PipelineConfig cfg = PipelineConfig.from(keys);
-        ObjectNode out = new ObjectMapper().createObjectNode();
+        List<ObjectNode> results = new ArrayList<>();
         try {
             ProcessHandle brokerProcess = broker == null ? null : broker.processHandle();
-            // on a thread that ends, as the job's trainer runs on a task thread: a bare loop on the main
-            // thread would leave a second libgomp team alive and slow the pipeline measured after it
-            double bare = l0stream.model.KernelSelfCheck.onOwnThread("bare-trainer", () -> bare(cfg, data, warm, n, out, brokerProcess));
-            L0StreamJob.ensureTopics(cfg);
-            produce(cfg, data, warm + n);
-            pipeline(cfg, warm, out, brokerProcess);
-            out.put("records", n);
-            out.put("warmup_records", warm);
-            out.put("batch", batch);
-            out.put("bare_images_per_s", Math.round(bare));
-            double pipe = out.get("pipeline_images_per_s").asDouble();
-            out.put("pipeline_over_bare", Math.round(pipe / bare * 1000) / 1000.0);
-            if (out.has("pipeline_cpu_us_per_image")) {
-                out.put("cpu_per_image_over_bare", Math.round(out.get("pipeline_cpu_us_per_image").asDouble()
-                        / out.get("bare_cpu_us_per_image").asDouble() * 1000) / 1000.0);
+            for (int r = 0; r < rounds; r++) {
+                // each round on topics of its own, so that the job starts from an empty state on fresh records
+                String id = "bench-" + run + "-r" + r;
+                keys.put("input-topic", id + "-images");
+                keys.put("snapshot-topic", id + "-snapshots");
+                keys.put("model-id", id);
+                keys.put("transactional-id-prefix", id);
+                PipelineConfig cfg = PipelineConfig.from(keys);
+                ObjectNode o = new ObjectMapper().createObjectNode();
+                // on a thread that ends, as the job's trainer runs on a task thread: a bare loop on the main
+                // thread would leave a second libgomp team alive and slow the pipeline measured after it
+                double bare = l0stream.model.KernelSelfCheck.onOwnThread("bare-trainer", () -> bare(cfg, data, warm, n, o, brokerProcess));
+                L0StreamJob.ensureTopics(cfg);
+                produce(cfg, data, warm + n);
+                pipeline(cfg, warm, o, brokerProcess);
+                o.put("bare_images_per_s", Math.round(bare));
+                double pipe = o.get("pipeline_images_per_s").asDouble();
+                o.put("pipeline_over_bare", Math.round(pipe / bare * 1000) / 1000.0);
+                if (o.has("pipeline_cpu_us_per_image")) {
+                    o.put("cpu_per_image_over_bare", Math.round(o.get("pipeline_cpu_us_per_image").asDouble()
+                            / o.get("bare_cpu_us_per_image").asDouble() * 1000) / 1000.0);
+                }
+                System.err.printf(Locale.ROOT, "round %d/%d: bare %.0f, pipeline %.0f images/s, pipeline / bare %.3f, CPU per image %.3f%n",
+                        r + 1, rounds, bare, pipe, o.get("pipeline_over_bare").asDouble(), o.path("cpu_per_image_over_bare").asDouble());
+                results.add(o);
             }
         } finally {
             if (broker != null) {
                 broker.close();
             }
         }
+        ObjectNode out = summary(results);
+        out.put("records", n);
+        out.put("warmup_records", warm);
+        out.put("batch", batch);
         System.out.printf(Locale.ROOT, "%nl0stream bench pipeline — LeNet Dep-L0, %,d records after %,d of warm-up on each side,"
-                + " batch %d, checkpoint every 1 s%n", n, warm, batch);
+                + " batch %d, checkpoint every 1 s, %d round(s)%n", n, warm, batch, rounds);
+        if (rounds > 1) {
+            System.out.printf(Locale.ROOT, "%-40s %s%n", "pipeline / bare by round", out.get("pipeline_over_bare_by_round"));
+            System.out.printf(Locale.ROOT, "%-40s %s%n", "CPU per image, pipeline / bare by round", out.get("cpu_per_image_over_bare_by_round"));
+            System.out.printf(Locale.ROOT, "(medians over the rounds; the rest is round %d's, the round with the median pipeline / bare)%n",
+                    out.get("median_round").asInt() + 1);
+        }
         System.out.printf(Locale.ROOT, "%-40s %,12.0f%n", "bare test-then-train loop, images/s", out.get("bare_images_per_s").asDouble());
         System.out.printf(Locale.ROOT, "%-40s %,12.0f%n", "Kafka + Flink pipeline, images/s", out.get("pipeline_images_per_s").asDouble());
         System.out.printf(Locale.ROOT, "%-40s %12.3f   (target >= 0.90)%n", "pipeline / bare", out.get("pipeline_over_bare").asDouble());
@@ -159,6 +175,40 @@ public final class PipelineBenchmark {
 
     /** Enough steps for the JIT to compile the job's paths (Flink, Kafka, ours) before either side is timed. */
     static final int DEFAULT_WARMUP_RECORDS = 6_400;
+
+    /**
+     * Bare loop and pipeline measured in turn this many times: this machine's speed drifts by ±20 %
+     * within minutes, so one pair's ratio moves by ±0.1; the median of three pairs much less.
+     */
+    static final int DEFAULT_ROUNDS = 3;
+
+    /**
+     * One result for several rounds: the two ratios as medians over the rounds (and round by round),
+     * every other figure from the round whose {@code pipeline_over_bare} is the median, so that they
+     * belong together.
+     */
+    static ObjectNode summary(List<ObjectNode> rounds) {
+        List<ObjectNode> byRatio = new ArrayList<>(rounds);
+        byRatio.sort(java.util.Comparator.comparingDouble(o -> o.get("pipeline_over_bare").asDouble()));
+        ObjectNode median = byRatio.get((byRatio.size() - 1) / 2);
+        ObjectNode out = median.deepCopy();
+        out.put("rounds", rounds.size());
+        out.put("median_round", rounds.indexOf(median));
+        for (String k : List.of("pipeline_over_bare", "cpu_per_image_over_bare")) {
+            List<Double> v = new ArrayList<>();
+            var arr = out.putArray(k + "_by_round");
+            for (ObjectNode o : rounds) {
+                if (o.has(k)) {
+                    v.add(o.get(k).asDouble());
+                    arr.add(o.get(k).asDouble());
+                }
+            }
+            if (!v.isEmpty()) {
+                out.put(k, Math.round(median(v) * 1000) / 1000.0);
+            }
+        }
+        return out;
+    }
 
     private static void printThreads(String title, com.fasterxml.jackson.databind.JsonNode threads) {
         if (threads == null || threads.isEmpty()) {
