@@ -45,6 +45,8 @@ public final class GateGenerator implements GateParameters {
     private final Map<String, NDArray> parameters = new LinkedHashMap<>();
     /** log(100) as an array, created once; only ever a right operand, so results stay in the caller's scope. */
     private final NDArray logAlphaScale;
+    /** Every parameter's values, in {@link #parameters()} order; the parameters are views of it. */
+    private final NDArray storage;
     /** h₀ = ones(1, d), created once: a constant, never part of a gradient. */
     private final NDArray chainInput;
 
@@ -63,6 +65,7 @@ public final class GateGenerator implements GateParameters {
         this.logAlphaScale = HardConcreteGate.constant(owner, LOG_ALPHA_SCALE);
         this.chainInput = owner.ones(new Shape(1, inputDim));
         int prev = inputDim;
+        ParameterStorage layout = new ParameterStorage();
         for (int j = 0; j < widths.length; j++) {
             int layer = backward ? widths.length - 1 - j : j;
             chainToLayer[j] = layer;
@@ -76,16 +79,19 @@ public final class GateGenerator implements GateParameters {
             for (int i = 0; i < out; i++) {
                 b[i] = (float) (BIAS_INIT_MEAN + BIAS_INIT_STD * init.nextGaussian());
             }
-            NDArray wa = owner.create(w, new Shape(out, prev));
-            NDArray ba = owner.create(b, new Shape(out));
-            wa.setRequiresGradient(true);
-            ba.setRequiresGradient(true);
-            weights.add(wa);
-            biases.add(ba);
-            parameters.put("gen" + j + ".weight", wa);
-            parameters.put("gen" + j + ".bias", ba);
+            layout.add("gen" + j + ".weight", new Shape(out, prev), w).add("gen" + j + ".bias", new Shape(out), b);
             prev = out;
         }
+        this.storage = layout.build(owner, parameters);
+        for (int j = 0; j < widths.length; j++) {
+            weights.add(parameters.get("gen" + j + ".weight"));
+            biases.add(parameters.get("gen" + j + ".bias"));
+        }
+    }
+
+    @Override
+    public NDArray storage() {
+        return storage;
     }
 
     public boolean backward() {

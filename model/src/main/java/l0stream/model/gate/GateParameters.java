@@ -36,6 +36,15 @@ public interface GateParameters {
     /** Trainable gate parameters by stable name. */
     Map<String, NDArray> parameters();
 
+    /**
+     * The one contiguous tensor every parameter is a view of, in {@link #parameters()} order (see
+     * {@link ParameterStorage}), so an optimiser may update them all in one call; null when the
+     * parameters are separate tensors.
+     */
+    default NDArray storage() {
+        return null;
+    }
+
     /** Builds the parameterisation of {@code kind} for gated layers of the given widths. */
     static GateParameters create(GateKind kind, NDManager owner, int[] widths, GateNoise init) {
         return create(kind, GateInit.REFERENCE, owner, widths, init);

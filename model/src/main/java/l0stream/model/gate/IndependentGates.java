@@ -22,6 +22,8 @@ public final class IndependentGates implements GateParameters {
 
     private final List<NDArray> logAlphas = new ArrayList<>();
     private final Map<String, NDArray> parameters = new LinkedHashMap<>();
+    /** Every log α, layer after layer; the parameters are views of it. */
+    private final NDArray storage;
 
     public IndependentGates(NDManager owner, int[] widths, GateNoise init) {
         this(owner, widths, INIT_MEAN, init);
@@ -29,16 +31,21 @@ public final class IndependentGates implements GateParameters {
 
     /** log α ~ N({@code mean}, 0.01²). */
     public IndependentGates(NDManager owner, int[] widths, double mean, GateNoise init) {
+        ParameterStorage layout = new ParameterStorage();
         for (int l = 0; l < widths.length; l++) {
             float[] v = new float[widths[l]];
             for (int i = 0; i < v.length; i++) {
                 v[i] = (float) (mean + INIT_STD * init.nextGaussian());
             }
-            NDArray a = owner.create(v, new Shape(widths[l]));
-            a.setRequiresGradient(true);
-            logAlphas.add(a);
-            parameters.put("log_alpha" + l, a);
+            layout.add("log_alpha" + l, new Shape(widths[l]), v);
         }
+        this.storage = layout.build(owner, parameters);
+        logAlphas.addAll(parameters.values());
+    }
+
+    @Override
+    public NDArray storage() {
+        return storage;
     }
 
     @Override

@@ -179,6 +179,31 @@ public final class GatedNetwork implements AutoCloseable {
         return gates == null ? Map.of() : gates.parameters();
     }
 
+    /** The tensor the gate parameters are views of (see {@link GateParameters#storage()}); null if none. */
+    public NDArray gateStorage() {
+        return gates == null ? null : gates.storage();
+    }
+
+    /**
+     * Writes {@code values} into {@code target} in place. Loading a state tensor must keep its
+     * storage: gate parameters are views of one shared tensor, and replacing a view's data (DJL's
+     * {@code set(Buffer)}) would cut it off from what the optimiser updates.
+     */
+    public static void assign(NDArray target, float[] values) {
+        if (values.length != target.getShape().size()) {
+            throw new IllegalArgumentException("Invalid values: " + values.length + " for shape " + target.getShape());
+        }
+        // autograd refuses in-place writes to parameters while it records, and recording is on by
+        // default on a thread that has not yet closed a gradient collector (a task thread restoring)
+        boolean recording = ai.djl.pytorch.jni.JniUtils.isGradMode();
+        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+        try (NDManager tmp = target.getManager().newSubManager()) {
+            target.set(new ai.djl.ndarray.index.NDIndex(":"), tmp.create(values, target.getShape()));
+        } finally {
+            ai.djl.pytorch.jni.JniUtils.setGradMode(recording);
+        }
+    }
+
     /** Non-trainable state (BN running statistics), by name. */
     public Map<String, NDArray> buffers() {
         return Collections.unmodifiableMap(buffers);

@@ -1,7 +1,10 @@
 package l0stream.model.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -16,7 +19,9 @@ import java.util.Map;
  * <p>Runs as one fused native op per parameter (DJL's {@code adamUpdate}, which computes
  * p −= c·m/(√v + ε')): with c = lr·√(1−β₂ᵗ)/(1−β₁ᵗ) and ε' = ε·√(1−β₂ᵗ) that is exactly PyTorch's
  * update. State tensors are named {@code <param>.exp_avg} and {@code <param>.exp_avg_sq}, as in
- * PyTorch. Not thread-safe.
+ * PyTorch. When the parameters are views of one contiguous tensor ({@link #step(NDManager, Map, NDArray)}),
+ * the update is one call over that tensor, and the state is one tensor per moment whose named
+ * entries are views of it. Not thread-safe.
  */
 public final class AdamOptimizer implements ParameterOptimizer {
 
@@ -28,6 +33,9 @@ public final class AdamOptimizer implements ParameterOptimizer {
     private final NDManager manager;
     private final Map<String, NDArray> state = new LinkedHashMap<>();
     private long steps;
+    /** The moments as one tensor each when stepping over a parameter storage; null until the first such step. */
+    private NDArray flatMean;
+    private NDArray flatVariance;
 
     public AdamOptimizer(NDManager parent, double learningRate) {
         this.learningRate = learningRate;
@@ -35,22 +43,80 @@ public final class AdamOptimizer implements ParameterOptimizer {
         manager.setName("adam-state");
     }
 
+    /**
+     * One update of {@code parameters}, which are consecutive views of {@code storage} in map order
+     * (a {@link l0stream.model.gate.GateParameters#storage()}), as one fused call over the storage:
+     * element for element the same arithmetic as one call per parameter. With a null storage, the
+     * per-parameter {@link #step(NDManager, Map)}.
+     */
+    public void step(NDManager scope, Map<String, NDArray> parameters, NDArray storage) {
+        if (storage == null) {
+            step(scope, parameters);
+            return;
+        }
+        if (flatMean == null) {
+            flatMean = flatten(".exp_avg", parameters, storage);
+            flatVariance = flatten(".exp_avg_sq", parameters, storage);
+        }
+        steps++;
+        NDArray[] grads = new NDArray[parameters.size()];
+        int i = 0;
+        for (NDArray p : parameters.values()) {
+            grads[i++] = ParameterOptimizer.gradient(scope, p).reshape(-1);
+        }
+        NDArray g = NDArrays.concat(new NDList(grads));
+        update(storage, g, flatMean, flatVariance);
+        parameters.values().forEach(ParameterOptimizer::zeroGradient);
+    }
+
+    /**
+     * One tensor holding the named state of every parameter (restored values, or zeros), laid out
+     * like the storage; the named entries become views of it, so checkpoints keep PyTorch's names.
+     */
+    private NDArray flatten(String suffix, Map<String, NDArray> parameters, NDArray storage) {
+        float[] all = new float[Math.toIntExact(storage.size())];
+        int off = 0;
+        for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
+            int n = Math.toIntExact(e.getValue().size());
+            NDArray restored = state.get(e.getKey() + suffix);
+            if (restored != null) {
+                System.arraycopy(restored.toFloatArray(), 0, all, off, n);
+                restored.close();
+            }
+            off += n;
+        }
+        if (off != all.length) {
+            throw new IllegalArgumentException("Invalid storage: " + all.length + " values for parameters of " + off);
+        }
+        NDArray flat = manager.create(all, new Shape(all.length));
+        off = 0;
+        for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
+            int n = Math.toIntExact(e.getValue().size());
+            state.put(e.getKey() + suffix, flat.get(new NDIndex(off + ":" + (off + n))).reshape(e.getValue().getShape()));
+            off += n;
+        }
+        return flat;
+    }
+
     @Override
     public void step(NDManager scope, Map<String, NDArray> parameters) {
         steps++;
+        for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
+            NDArray p = e.getValue();
+            NDArray g = ParameterOptimizer.gradient(scope, p);
+            update(p, g, state(e.getKey() + ".exp_avg", p), state(e.getKey() + ".exp_avg_sq", p));
+            ParameterOptimizer.zeroGradient(p);
+        }
+    }
+
+    /** The update of step {@link #steps} (already counted) for {@code p} with gradient {@code g}. */
+    private void update(NDArray p, NDArray g, NDArray m, NDArray v) {
         double bc1 = 1 - Math.pow(BETA1, steps);
         double sqrtBc2 = Math.sqrt(1 - Math.pow(BETA2, steps));
         float stepSize = (float) (learningRate * sqrtBc2 / bc1);
         float eps = (float) (EPSILON * sqrtBc2);
-        for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
-            NDArray p = e.getValue();
-            NDArray g = ParameterOptimizer.gradient(scope, p);
-            NDArray m = state(e.getKey() + ".exp_avg", p);
-            NDArray v = state(e.getKey() + ".exp_avg_sq", p);
-            JniUtils.adamUpdate((PtNDArray) p, (PtNDArray) g, (PtNDArray) m, (PtNDArray) v, (float) learningRate,
-                    stepSize, 0f, 1f, -1f, (float) BETA1, (float) BETA2, eps, false);
-            ParameterOptimizer.zeroGradient(p);
-        }
+        JniUtils.adamUpdate((PtNDArray) p, (PtNDArray) g, (PtNDArray) m, (PtNDArray) v, (float) learningRate,
+                stepSize, 0f, 1f, -1f, (float) BETA1, (float) BETA2, eps, false);
     }
 
     private NDArray state(String name, NDArray like) {
@@ -71,8 +137,18 @@ public final class AdamOptimizer implements ParameterOptimizer {
     public void restore(Map<String, float[]> tensors, Map<String, long[]> shapes, long steps) {
         state.values().forEach(NDArray::close);
         state.clear();
+        closeFlat();
         tensors.forEach((name, v) -> state.put(name, manager.create(v, new Shape(shapes.get(name)))));
         this.steps = steps;
+    }
+
+    private void closeFlat() {
+        if (flatMean != null) {
+            flatMean.close();
+            flatVariance.close();
+            flatMean = null;
+            flatVariance = null;
+        }
     }
 
     @Override

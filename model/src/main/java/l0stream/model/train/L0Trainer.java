@@ -185,7 +185,7 @@ public final class L0Trainer implements AutoCloseable {
             }
             sgd.step(scope, network.weights());
             if (config.gates().gated()) {
-                adam.step(scope, network.gateParameters());
+                adam.step(scope, network.gateParameters(), network.gateStorage());
                 if (config.gateInit() == GateInit.LOUIZOS) {
                     clampLogAlphas();
                 }
@@ -208,7 +208,7 @@ public final class L0Trainer implements AutoCloseable {
                 v[i] = c;
             }
             if (changed) {
-                a.set(java.nio.FloatBuffer.wrap(v));
+                GatedNetwork.assign(a, v);
             }
         }
     }

@@ -51,7 +51,7 @@ public final class ModelParameters {
                 throw new ArtifactFormatException(WHAT + " tensor " + e.getKey() + " has " + saved.data().length
                         + " values, the model needs " + e.getValue().getShape());
             }
-            e.getValue().set(java.nio.FloatBuffer.wrap(saved.data()));
+            l0stream.model.nn.GatedNetwork.assign(e.getValue(), saved.data());
         }
     }
 

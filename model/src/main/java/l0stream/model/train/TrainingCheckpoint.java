@@ -5,11 +5,11 @@ import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import l0stream.model.ModelConfig;
+import l0stream.model.nn.GatedNetwork;
 import l0stream.model.artifact.ArtifactFormatException;
 import l0stream.model.artifact.TensorArchive;
 import l0stream.model.artifact.TensorArchive.Tensor;
 
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -77,7 +77,7 @@ public final class TrainingCheckpoint {
                 throw new ArtifactFormatException(WHAT + " tensor model/" + e.getKey() + " has "
                         + saved.data().length + " values, the model needs " + e.getValue().getShape());
             }
-            e.getValue().set(FloatBuffer.wrap(saved.data()));
+            GatedNetwork.assign(e.getValue(), saved.data());
         }
         if (c.version() >= 2) {
             Map<String, float[]> values = new HashMap<>();

@@ -85,6 +85,45 @@ class CheckpointTest {
     }
 
     @Test
+    void testRestoreOnAThreadThatNeverTrainedLoadsEveryTensor() throws Exception {
+        // A task thread restores before it ever trains. PyTorch records autograd there (its default
+        // until a gradient collector has been closed on that thread), and the gates' parameters are
+        // views of one tensor: both must be written in place with recording off.
+        ModelConfig cfg = ModelConfig.builder().setNetwork("vgg-narrow").setGates(GateKind.DEP_FORWARD)
+                .optLambda(1e-4).optSeed(3).optDevice(l0stream.model.DeviceChoice.CPU).build();
+        List<Batch> data = batches(3);
+        byte[] checkpoint;
+        Map<String, float[]> saved;
+        try (L0Trainer t = L0Trainer.create(cfg)) {
+            t.train(data.get(0));
+            t.train(data.get(1));
+            checkpoint = t.checkpoint();
+            saved = state(t);
+        }
+        java.util.concurrent.atomic.AtomicReference<Object> result = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread fresh = new Thread(() -> {
+            try (L0Trainer t = L0Trainer.restore(cfg, checkpoint)) {
+                Map<String, float[]> restored = state(t);
+                t.train(data.get(2)); // and the optimisers take over the restored state
+                result.set(restored);
+            } catch (Throwable e) {
+                result.set(e);
+            }
+        }, "fresh-thread");
+        fresh.start();
+        fresh.join();
+        if (result.get() instanceof Throwable e) {
+            throw new AssertionError("restore on a fresh thread failed", e);
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, float[]> restored = (Map<String, float[]>) result.get();
+        assertEquals(saved.keySet(), restored.keySet());
+        for (String k : saved.keySet()) {
+            assertTrue(java.util.Arrays.equals(saved.get(k), restored.get(k)), k + " was not restored");
+        }
+    }
+
+    @Test
     void testRestoreRefusesAnotherNetwork() throws Exception {
         ModelConfig hc = TestNetworks.lenet(GateKind.HC, 1e-4, 1);
         byte[] cp;
