@@ -27,7 +27,12 @@ public interface GateParameters {
      * {@link #logAlphas}; a parameterisation that computes log α can build it directly in fewer ops.
      */
     default NDArray concatenatedLogAlpha(NDManager scope) {
-        NDArray all = NDArrays.concat(new NDList(logAlphas(scope).toArray(new NDArray[0])), 0);
+        return concat(scope, logAlphas(scope));
+    }
+
+    /** Per-layer log α concatenated into one vector owned by {@code scope} (a layer's own may be a parameter). */
+    static NDArray concat(NDManager scope, List<NDArray> logAlphas) {
+        NDArray all = NDArrays.concat(new NDList(logAlphas.toArray(new NDArray[0])), 0);
         // cat's result belongs to its first operand's manager, which is the parameters' for L0-HC
         all.attach(scope);
         return all;

@@ -18,11 +18,16 @@ import java.util.Map;
  * values must be loaded in place ({@code GatedNetwork.assign}); replacing a view's data would cut
  * it off from the storage.
  */
-final class ParameterStorage {
+public final class ParameterStorage {
 
     private final List<String> names = new ArrayList<>();
     private final List<Shape> shapes = new ArrayList<>();
     private final List<float[]> values = new ArrayList<>();
+
+    /** The view of {@code flat}'s elements from {@code offset} on, shaped {@code shape} (flat's manager owns it). */
+    public static NDArray segment(NDArray flat, long offset, Shape shape) {
+        return flat.get(new NDIndex(offset + ":" + (offset + shape.size()))).reshape(shape);
+    }
 
     /** Appends a parameter; segments follow in the order they are added. */
     ParameterStorage add(String name, Shape shape, float[] v) {
@@ -48,7 +53,7 @@ final class ParameterStorage {
         off = 0;
         for (int i = 0; i < names.size(); i++) {
             int n = values.get(i).length;
-            NDArray view = storage.get(new NDIndex(off + ":" + (off + n))).reshape(shapes.get(i));
+            NDArray view = segment(storage, off, shapes.get(i));
             view.setRequiresGradient(true);
             views.put(names.get(i), view);
             off += n;

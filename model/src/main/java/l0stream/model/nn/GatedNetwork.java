@@ -1,7 +1,6 @@
 package l0stream.model.nn;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -280,14 +279,6 @@ public final class GatedNetwork implements AutoCloseable {
         return new Forward(h, all, gateSplits);
     }
 
-    /** log α of every gated layer as one vector, owned by {@code scope} (a layer's own may be a parameter). */
-    private static NDArray concat(NDManager scope, List<NDArray> logAlphas) {
-        NDArray all = NDArrays.concat(new NDList(logAlphas.toArray(new NDArray[0])), 0);
-        // cat's result belongs to its first operand's manager, which is the parameters' for L0-HC
-        all.attach(scope);
-        return all;
-    }
-
     /**
      * The expected-L0 penalty weighted by parameter count, as in the reference code: for each
      * gated layer l, λ·k²·E[open_in]·E[open_out] with E[open] = Σ_j P(z_j ≠ 0). E[open_in] is the
@@ -296,7 +287,7 @@ public final class GatedNetwork implements AutoCloseable {
      * follows a conv. Ungated layers (the classifier) add nothing. Returns a scalar in scope.
      */
     public NDArray penalty(NDManager scope, List<NDArray> logAlphas, double lambda) {
-        return gates == null ? scope.zeros(new Shape()) : penalty(scope, concat(scope, logAlphas), lambda).term();
+        return gates == null ? scope.zeros(new Shape()) : penalty(scope, GateParameters.concat(scope, logAlphas), lambda).term();
     }
 
     /**

@@ -4,10 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+
+import l0stream.model.gate.ParameterStorage;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -59,13 +60,14 @@ public final class AdamOptimizer implements ParameterOptimizer {
             flatVariance = flatten(".exp_avg_sq", parameters, storage);
         }
         steps++;
+        Scalars k = scalars();
         NDArray[] grads = new NDArray[parameters.size()];
         int i = 0;
         for (NDArray p : parameters.values()) {
             grads[i++] = ParameterOptimizer.gradient(scope, p).reshape(-1);
         }
         NDArray g = NDArrays.concat(new NDList(grads));
-        update(storage, g, flatMean, flatVariance);
+        update(k, storage, g, flatMean, flatVariance);
         parameters.values().forEach(ParameterOptimizer::zeroGradient);
     }
 
@@ -92,7 +94,7 @@ public final class AdamOptimizer implements ParameterOptimizer {
         off = 0;
         for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
             int n = Math.toIntExact(e.getValue().size());
-            state.put(e.getKey() + suffix, flat.get(new NDIndex(off + ":" + (off + n))).reshape(e.getValue().getShape()));
+            state.put(e.getKey() + suffix, ParameterStorage.segment(flat, off, e.getValue().getShape()));
             off += n;
         }
         return flat;
@@ -101,22 +103,28 @@ public final class AdamOptimizer implements ParameterOptimizer {
     @Override
     public void step(NDManager scope, Map<String, NDArray> parameters) {
         steps++;
+        Scalars k = scalars();
         for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
             NDArray p = e.getValue();
             NDArray g = ParameterOptimizer.gradient(scope, p);
-            update(p, g, state(e.getKey() + ".exp_avg", p), state(e.getKey() + ".exp_avg_sq", p));
+            update(k, p, g, state(e.getKey() + ".exp_avg", p), state(e.getKey() + ".exp_avg_sq", p));
             ParameterOptimizer.zeroGradient(p);
         }
     }
 
-    /** The update of step {@link #steps} (already counted) for {@code p} with gradient {@code g}. */
-    private void update(NDArray p, NDArray g, NDArray m, NDArray v) {
+    /** The bias-corrected step size and ε of step {@link #steps} (already counted), as DJL's update takes them. */
+    private record Scalars(float stepSize, float eps) {}
+
+    private Scalars scalars() {
         double bc1 = 1 - Math.pow(BETA1, steps);
         double sqrtBc2 = Math.sqrt(1 - Math.pow(BETA2, steps));
-        float stepSize = (float) (learningRate * sqrtBc2 / bc1);
-        float eps = (float) (EPSILON * sqrtBc2);
+        return new Scalars((float) (learningRate * sqrtBc2 / bc1), (float) (EPSILON * sqrtBc2));
+    }
+
+    /** One update of {@code p} with gradient {@code g} and moments {@code m}, {@code v}. */
+    private void update(Scalars k, NDArray p, NDArray g, NDArray m, NDArray v) {
         JniUtils.adamUpdate((PtNDArray) p, (PtNDArray) g, (PtNDArray) m, (PtNDArray) v, (float) learningRate,
-                stepSize, 0f, 1f, -1f, (float) BETA1, (float) BETA2, eps, false);
+                k.stepSize(), 0f, 1f, -1f, (float) BETA1, (float) BETA2, k.eps(), false);
     }
 
     private NDArray state(String name, NDArray like) {
