@@ -51,6 +51,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * trainer's first record to its last step, so cluster start-up is excluded). Snapshot publish
  * latency is cut (manifest wall time) → visible to a read_committed consumer, with a 1 s
  * checkpoint interval.
+ *
+ * <p>Both sides are timed over two windows of the same stream: the headline one after
+ * {@code --warmup-records} (default {@value #DEFAULT_WARMUP_RECORDS}: the job's steady state,
+ * once the JIT has compiled the paths Flink and Kafka run once per checkpoint), and a start-up
+ * window of as many records after {@value #STARTUP_RECORDS} (keys prefixed {@code startup_}),
+ * while the JIT is still compiling them. A continual job runs for days, so the first is what it
+ * keeps; the second is what a short run sees. Only round 1's start-up window is a fresh JVM's:
+ * later rounds start their job in a JVM that has compiled much of it before, as a job restarted on
+ * a running TaskManager does.
  */
 public final class PipelineBenchmark {
 
@@ -64,6 +73,7 @@ public final class PipelineBenchmark {
         int batch = a.intValue("--batch", 64, 1);
         // whole batches, so that both sides time the same steps on the same records
         int warm = (a.intValue("--warmup-records", DEFAULT_WARMUP_RECORDS, 0) + batch - 1) / batch * batch;
+        List<Window> windows = windows(warm, n, batch);
         Path dir = Path.of(FashionMnist.DEFAULT_DIR);
         ImageDataset data = FashionMnist.available(dir, FashionMnist.Split.TRAIN)
                 ? FashionMnist.load(dir, FashionMnist.Split.TRAIN) : SyntheticImages.generate(60_000, 1);
@@ -109,19 +119,18 @@ public final class PipelineBenchmark {
                 ObjectNode o = new ObjectMapper().createObjectNode();
                 // on a thread that ends, as the job's trainer runs on a task thread: a bare loop on the main
                 // thread would leave a second libgomp team alive and slow the pipeline measured after it
-                double bare = l0stream.model.KernelSelfCheck.onOwnThread("bare-trainer", () -> bare(cfg, data, warm, n, o, brokerProcess));
+                l0stream.model.KernelSelfCheck.onOwnThread("bare-trainer", () -> bare(cfg, data, windows, o, brokerProcess));
                 L0StreamJob.ensureTopics(cfg);
                 produce(cfg, data, warm + n);
-                pipeline(cfg, warm, o, brokerProcess);
-                o.put("bare_images_per_s", Math.round(bare));
-                double pipe = o.get("pipeline_images_per_s").asDouble();
-                o.put("pipeline_over_bare", Math.round(pipe / bare * 1000) / 1000.0);
-                if (o.has("pipeline_cpu_us_per_image")) {
-                    o.put("cpu_per_image_over_bare", Math.round(o.get("pipeline_cpu_us_per_image").asDouble()
-                            / o.get("bare_cpu_us_per_image").asDouble() * 1000) / 1000.0);
+                pipeline(cfg, windows, o, brokerProcess);
+                for (Window w : windows) {
+                    ratios(o, w.prefix());
                 }
-                System.err.printf(Locale.ROOT, "round %d/%d: bare %.0f, pipeline %.0f images/s, pipeline / bare %.3f, CPU per image %.3f%n",
-                        r + 1, rounds, bare, pipe, o.get("pipeline_over_bare").asDouble(), o.path("cpu_per_image_over_bare").asDouble());
+                System.err.printf(Locale.ROOT, "round %d/%d: bare %.0f, pipeline %.0f images/s, pipeline / bare %.3f, CPU per image %.3f%s%n",
+                        r + 1, rounds, o.get("bare_images_per_s").asDouble(), o.get("pipeline_images_per_s").asDouble(),
+                        o.get("pipeline_over_bare").asDouble(), o.path("cpu_per_image_over_bare").asDouble(),
+                        o.has(STARTUP + "pipeline_over_bare") ? String.format(Locale.ROOT, " (start-up window: %.3f, %.3f)",
+                                o.get(STARTUP + "pipeline_over_bare").asDouble(), o.path(STARTUP + "cpu_per_image_over_bare").asDouble()) : "");
                 results.add(o);
             }
         } finally {
@@ -132,6 +141,10 @@ public final class PipelineBenchmark {
         ObjectNode out = summary(results);
         out.put("records", n);
         out.put("warmup_records", warm);
+        if (windows.size() > 1) {
+            out.put(STARTUP + "from_records", windows.get(1).from());
+            out.put(STARTUP + "to_records", windows.get(1).to());
+        }
         out.put("batch", batch);
         System.out.printf(Locale.ROOT, "%nl0stream bench pipeline — LeNet Dep-L0, %,d records after %,d of warm-up on each side,"
                 + " batch %d, checkpoint every 1 s, %d round(s)%n", n, warm, batch, rounds);
@@ -151,6 +164,17 @@ public final class PipelineBenchmark {
                     out.get("pipeline_broker_cpu_us_per_image").asDouble());
             System.out.printf(Locale.ROOT, "%-40s %12.3f   (target <= 1.10)%n", "CPU per image, pipeline / bare",
                     out.get("cpu_per_image_over_bare").asDouble());
+        }
+        if (out.has(STARTUP + "pipeline_over_bare")) {
+            Window w = windows.get(1);
+            System.out.printf(Locale.ROOT, "start-up window (records %,d to %,d of each round's job; round 1 is this JVM's first job):%n", w.from(), w.to());
+            if (rounds > 1) {
+                System.out.printf(Locale.ROOT, "  %-38s %s%n", "pipeline / bare by round", out.get(STARTUP + "pipeline_over_bare_by_round"));
+            }
+            System.out.printf(Locale.ROOT, "  %-38s %12.3f%n", "pipeline / bare", out.get(STARTUP + "pipeline_over_bare").asDouble());
+            System.out.printf(Locale.ROOT, "  %-38s %12.3f%n", "CPU per image, pipeline / bare", out.path(STARTUP + "cpu_per_image_over_bare").asDouble());
+            System.out.printf(Locale.ROOT, "  %-38s %12d   (steady window: %d)%n", "pipeline JIT CPU µs per image",
+                    out.path(STARTUP + "pipeline_jit_cpu_us_per_image").asLong(), out.path("pipeline_jit_cpu_us_per_image").asLong());
         }
         System.out.printf(Locale.ROOT, "%-40s %12.0f µs per image, %.1f %% of the window (bare: %.0f µs per image)%n",
                 "trainer thread: learning steps", out.get("trainer_learn_us_per_image").asDouble(),
@@ -173,8 +197,62 @@ public final class PipelineBenchmark {
         System.exit(0);
     }
 
-    /** Enough steps for the JIT to compile the job's paths (Flink, Kafka, ours) before either side is timed. */
-    static final int DEFAULT_WARMUP_RECORDS = 6_400;
+    /**
+     * Records before the headline window on both sides. The bare loop's code is compiled within a
+     * few thousand records; the job's is not: Flink's checkpoint and RPC paths, the Kafka clients
+     * and Jackson run once per checkpoint or snapshot and reach the JIT's thresholds over about a
+     * minute (5,275 compilations in the job's first 10 s, still 250–400 per 10 s after a minute).
+     * After 6,400 records the JIT took 50–380 CPU µs per image in the window, after 64,000 about 13.
+     */
+    static final int DEFAULT_WARMUP_RECORDS = 64_000;
+
+    /** Where the start-up window begins: the warm-up this benchmark used before it measured the steady state. */
+    static final int STARTUP_RECORDS = 6_400;
+
+    /** Key prefix of the start-up window's figures. */
+    static final String STARTUP = "startup_";
+
+    /** Records {@code [from, to)} of the stream over which both sides are timed; its keys start with {@code prefix}. */
+    record Window(String prefix, long from, long to) {
+        long images() {
+            return to - from;
+        }
+    }
+
+    /**
+     * The headline window ({@code n} records after {@code warm}) and, where the warm-up leaves room
+     * for it, the start-up window: up to {@code n} records after {@link #STARTUP_RECORDS}, ending
+     * where the headline window starts at the latest. Whole batches, so both sides time the same steps.
+     */
+    static List<Window> windows(int warm, int n, int batch) {
+        List<Window> w = new ArrayList<>();
+        w.add(new Window("", warm, warm + (long) n / batch * batch));
+        long from = (STARTUP_RECORDS + batch - 1) / batch * batch;
+        long to = Math.min(from + (long) n / batch * batch, warm);
+        if (to > from) {
+            w.add(new Window(STARTUP, from, to));
+        }
+        return w;
+    }
+
+    /** pipeline / bare for one window's images/s and CPU per image; the JIT's share on both sides. */
+    static void ratios(ObjectNode o, String p) {
+        o.put(p + "pipeline_over_bare", Math.round(o.get(p + "pipeline_images_per_s").asDouble()
+                / o.get(p + "bare_images_per_s").asDouble() * 1000) / 1000.0);
+        if (o.has(p + "pipeline_cpu_us_per_image") && o.has(p + "bare_cpu_us_per_image")) {
+            o.put(p + "cpu_per_image_over_bare", Math.round(o.get(p + "pipeline_cpu_us_per_image").asDouble()
+                    / o.get(p + "bare_cpu_us_per_image").asDouble() * 1000) / 1000.0);
+        }
+        for (String side : List.of("bare", "pipeline")) {
+            long jit = 0;
+            var threads = o.path(p + side + "_thread_cpu_us_per_image").fields();
+            while (threads.hasNext()) {
+                var e = threads.next();
+                jit += e.getKey().contains("CompilerThre") ? e.getValue().asLong() : 0;
+            }
+            o.put(p + side + "_jit_cpu_us_per_image", jit);
+        }
+    }
 
     /**
      * Bare loop and pipeline measured in turn this many times: this machine's speed drifts by ±20 %
@@ -194,7 +272,8 @@ public final class PipelineBenchmark {
         ObjectNode out = median.deepCopy();
         out.put("rounds", rounds.size());
         out.put("median_round", rounds.indexOf(median));
-        for (String k : List.of("pipeline_over_bare", "cpu_per_image_over_bare")) {
+        for (String k : List.of("pipeline_over_bare", "cpu_per_image_over_bare",
+                STARTUP + "pipeline_over_bare", STARTUP + "cpu_per_image_over_bare")) {
             List<Double> v = new ArrayList<>();
             var arr = out.putArray(k + "_by_round");
             for (ObjectNode o : rounds) {
@@ -241,13 +320,16 @@ public final class PipelineBenchmark {
 
     /**
      * (a) The same work without Kafka or Flink: the job's own learning loop ({@link ContinualLearner},
-     * with the job's continual settings: replay, probe, detector) per batch, timed over the {@code n}
-     * records after the first {@code warm}.
+     * with the job's continual settings: replay, probe, detector) per batch, through the end of the
+     * last window, each window timed from the start of its first batch to the end of its last.
+     *
+     * @return the first window's images per second
      */
-    static double bare(PipelineConfig cfg, ImageDataset data, int warm, int n, ObjectNode out, ProcessHandle broker) {
+    static double bare(PipelineConfig cfg, ImageDataset data, List<Window> windows, ObjectNode out, ProcessHandle broker) {
         int bs = cfg.batchSize();
+        long total = windows.stream().mapToLong(Window::to).max().orElseThrow();
         List<Batch> batches = new ArrayList<>();
-        for (int s = 0; s + bs <= warm + n; s += bs) {
+        for (int s = 0; s + bs <= total; s += bs) {
             float[] x = new float[bs * 784];
             int[] y = new int[bs];
             for (int i = 0; i < bs; i++) {
@@ -261,32 +343,34 @@ public final class PipelineBenchmark {
         cpu.start();
         try (L0Trainer t = L0Trainer.create(cfg.modelConfig())) {
             l0stream.model.continual.ContinualLearner learner = new l0stream.model.continual.ContinualLearner(t, cfg.continual());
-            int first = warm / bs;
-            for (int w = 0; w < first; w++) {
-                learner.learn(batches.get(w));
+            long[] before = new long[batches.size() + 1]; // before[i]: when batch i starts (and batch i - 1 has ended)
+            for (int b = 0; b < batches.size(); b++) {
+                before[b] = System.nanoTime();
+                learner.learn(batches.get(b));
             }
-            long t0 = System.nanoTime();
-            for (Batch b : batches.subList(first, batches.size())) {
-                learner.learn(b);
-            }
-            long t1 = System.nanoTime();
-            int images = (batches.size() - first) * bs;
-            double rate = images / ((t1 - t0) / 1e9);
-            sleepQuietly(300); // a sample after the window's end
+            before[batches.size()] = System.nanoTime();
+            sleepQuietly(300); // a sample after the last window's end
             stop.set(true);
-            long[] c = cpu.between(t0, t1);
-            if (c != null) {
-                out.put("bare_cpu_us_per_image", Math.round(c[0] / 1e3 / images));
-                out.put("broker_idle_cpu_ms_per_s", Math.round(c[1] / 1e6 / ((t1 - t0) / 1e9)));
+            for (Window w : windows) {
+                String p = w.prefix();
+                long t0 = before[(int) (w.from() / bs)];
+                long t1 = before[(int) (w.to() / bs)];
+                double rate = w.images() / ((t1 - t0) / 1e9);
+                out.put(p + "bare_images_per_s", Math.round(rate));
+                long[] c = cpu.between(t0, t1);
+                if (c != null) {
+                    out.put(p + "bare_cpu_us_per_image", Math.round(c[0] / 1e3 / w.images()));
+                    out.put(p + "broker_idle_cpu_ms_per_s", Math.round(c[1] / 1e6 / ((t1 - t0) / 1e9)));
+                }
+                out.put(p + "bare_learn_us_per_image", Math.round(1e6 / rate));
+                putThreads(out, p + "bare_thread_cpu_us_per_image", cpu.threadsBetween(t0, t1), w.images());
             }
-            out.put("bare_learn_us_per_image", Math.round(1e6 / rate));
-            putThreads(out, "bare_thread_cpu_us_per_image", cpu.threadsBetween(t0, t1), images);
             // what each checkpoint writes for the trainer: model + optimiser, and the learner (replay buffer, probe, ...)
             out.put("trainer_model_state_bytes", t.checkpoint().length);
             out.put("trainer_learner_state_bytes", learner.writeState().length);
             out.put("replay_ratio", cfg.continual().replayRatio());
             out.put("replay_capacity", cfg.continual().replayCapacity());
-            return rate;
+            return out.get(windows.get(0).prefix() + "bare_images_per_s").asDouble();
         }
     }
 
@@ -317,10 +401,11 @@ public final class PipelineBenchmark {
     }
 
     /**
-     * (b) Through Kafka and Flink; also watches the snapshot topic and the REST API. Timed from the end
-     * of the step that completes the first {@code warm} records to the last step.
+     * (b) Through Kafka and Flink; also watches the snapshot topic and the REST API. Each window is
+     * timed from the end of the step that completes its first records to the end of the step that
+     * completes its last (a window from record 0 starts at the trainer's first record).
      */
-    private static void pipeline(PipelineConfig cfg, int warm, ObjectNode out, ProcessHandle broker) throws Exception {
+    private static void pipeline(PipelineConfig cfg, List<Window> windows, ObjectNode out, ProcessHandle broker) throws Exception {
         List<Double> latencies = new ArrayList<>();
         AtomicBoolean stop = new AtomicBoolean();
         Thread watcher = new Thread(() -> watchSnapshots(cfg, latencies, stop), "snapshot-watcher");
@@ -341,21 +426,39 @@ public final class PipelineBenchmark {
         watcher.join();
         cpu.join();
         List<TrainerPhases.Span> spans = TrainerPhases.spans();
-        long from = warm == 0 ? p.firstRecordNanos() : spans.stream()
-                .filter(s -> s.phase() == TrainerPhases.Phase.LEARN && s.trainedRecords() >= warm)
-                .findFirst().orElseThrow().endNanos();
-        long to = p.lastStepNanos();
-        long images = p.trainedRecords() - warm;
-        out.put("pipeline_images_per_s", Math.round(images / ((to - from) / 1e9)));
-        // CPU of every process of the run (this JVM: Flink, trainer, PyTorch's threads, the benchmark's own
-        // snapshot watcher; the broker) over the same window as the throughput
-        long[] window = cpu.between(from, to);
-        if (window != null && broker != null) {
-            out.put("pipeline_jvm_cpu_us_per_image", Math.round(window[0] / 1e3 / images));
-            out.put("pipeline_broker_cpu_us_per_image", Math.round(window[1] / 1e3 / images));
-            out.put("pipeline_cpu_us_per_image", Math.round((window[0] + window[1]) / 1e3 / images));
+        for (Window w : windows) {
+            long from = w.from() == 0 ? p.firstRecordNanos() : endOfStepReaching(spans, w.from()).endNanos();
+            long to = endOfStepReaching(spans, w.to()).endNanos();
+            windowFigures(out, w.prefix(), from, to, w.images(), spans, cpu, broker != null);
         }
-        putThreads(out, "pipeline_thread_cpu_us_per_image", cpu.threadsBetween(from, to), images);
+        out.put("snapshots", latencies.size());
+        out.put("snapshot_publish_latency_ms", Math.round(median(latencies)));
+        out.put("snapshot_publish_latency_max_ms", Math.round(latencies.stream().mapToDouble(Double::doubleValue).max().orElse(0)));
+        out.put("checkpoint_duration_ms", Math.round(median(CheckpointStats.durationsMs())));
+        out.put("checkpoints", CheckpointStats.durationsMs().size());
+    }
+
+    /** The trainer's first learning step after which at least {@code records} records are trained. */
+    static TrainerPhases.Span endOfStepReaching(List<TrainerPhases.Span> spans, long records) {
+        return spans.stream()
+                .filter(s -> s.phase() == TrainerPhases.Phase.LEARN && s.trainedRecords() >= records)
+                .findFirst().orElseThrow(() -> new IllegalStateException("the trainer never reached " + records + " records"));
+    }
+
+    /** The pipeline's figures over {@code [from, to]}: throughput, CPU per image, the trainer thread's phases. */
+    private static void windowFigures(ObjectNode out, String prefix, long from, long to, long images,
+                                      List<TrainerPhases.Span> spans, CpuClock.Sampler cpu, boolean brokerSampled) {
+        out.put(prefix + "pipeline_images_per_s", Math.round(images / ((to - from) / 1e9)));
+        // CPU of every process of the run (this JVM: Flink, trainer, PyTorch's threads, the benchmark's own
+        // snapshot watcher; the broker) over the same window as the throughput; only with a broker of our own,
+        // whose process is sampled too
+        long[] window = cpu.between(from, to);
+        if (window != null && brokerSampled) {
+            out.put(prefix + "pipeline_jvm_cpu_us_per_image", Math.round(window[0] / 1e3 / images));
+            out.put(prefix + "pipeline_broker_cpu_us_per_image", Math.round(window[1] / 1e3 / images));
+            out.put(prefix + "pipeline_cpu_us_per_image", Math.round((window[0] + window[1]) / 1e3 / images));
+        }
+        putThreads(out, prefix + "pipeline_thread_cpu_us_per_image", cpu.threadsBetween(from, to), images);
         long[] sum = new long[TrainerPhases.Phase.values().length];
         int[] count = new int[sum.length];
         for (TrainerPhases.Span s : spans) {
@@ -368,19 +471,14 @@ public final class PipelineBenchmark {
         int learn = TrainerPhases.Phase.LEARN.ordinal();
         int cut = TrainerPhases.Phase.CUT.ordinal();
         int checkpoint = TrainerPhases.Phase.CHECKPOINT.ordinal();
-        out.put("trainer_learn_share", Math.round(sum[learn] / span * 1000) / 1000.0);
-        out.put("trainer_learn_us_per_image", Math.round(sum[learn] / 1e3 / images));
-        out.put("trainer_cut_share", Math.round(sum[cut] / span * 1000) / 1000.0);
-        out.put("trainer_cuts", count[cut]);
-        out.put("trainer_cut_ms_mean", count[cut] == 0 ? 0 : Math.round(sum[cut] / 1e6 / count[cut]));
-        out.put("trainer_checkpoint_share", Math.round(sum[checkpoint] / span * 1000) / 1000.0);
-        out.put("trainer_checkpoints", count[checkpoint]);
-        out.put("trainer_checkpoint_sync_ms_mean", count[checkpoint] == 0 ? 0 : Math.round(sum[checkpoint] / 1e6 / count[checkpoint]));
-        out.put("snapshots", latencies.size());
-        out.put("snapshot_publish_latency_ms", Math.round(median(latencies)));
-        out.put("snapshot_publish_latency_max_ms", Math.round(latencies.stream().mapToDouble(Double::doubleValue).max().orElse(0)));
-        out.put("checkpoint_duration_ms", Math.round(median(CheckpointStats.durationsMs())));
-        out.put("checkpoints", CheckpointStats.durationsMs().size());
+        out.put(prefix + "trainer_learn_share", Math.round(sum[learn] / span * 1000) / 1000.0);
+        out.put(prefix + "trainer_learn_us_per_image", Math.round(sum[learn] / 1e3 / images));
+        out.put(prefix + "trainer_cut_share", Math.round(sum[cut] / span * 1000) / 1000.0);
+        out.put(prefix + "trainer_cuts", count[cut]);
+        out.put(prefix + "trainer_cut_ms_mean", count[cut] == 0 ? 0 : Math.round(sum[cut] / 1e6 / count[cut]));
+        out.put(prefix + "trainer_checkpoint_share", Math.round(sum[checkpoint] / span * 1000) / 1000.0);
+        out.put(prefix + "trainer_checkpoints", count[checkpoint]);
+        out.put(prefix + "trainer_checkpoint_sync_ms_mean", count[checkpoint] == 0 ? 0 : Math.round(sum[checkpoint] / 1e6 / count[checkpoint]));
     }
 
     private static void watchSnapshots(PipelineConfig cfg, List<Double> latencies, AtomicBoolean stop) {
