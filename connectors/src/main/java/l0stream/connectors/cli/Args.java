@@ -24,6 +24,11 @@ public final class Args {
         Args a = new Args();
         for (int i = 0; i < argv.length; i++) {
             String k = argv[i];
+            if (HELP.contains(k) && !known.contains(k) && !knownFlags.contains(k)) {
+                // a user asking for help gets the options, not "Unknown option --help" and a stack trace
+                System.out.println(usage(known, knownFlags));
+                System.exit(0);
+            }
             if (knownFlags.contains(k)) {
                 a.flags.add(k);
             } else if (known.contains(k)) {
@@ -38,6 +43,20 @@ public final class Args {
             }
         }
         return a;
+    }
+
+    private static final List<String> HELP = List.of("--help", "-h");
+
+    /** What {@code --help} prints: every option of the command, those taking a value first. */
+    static String usage(List<String> known, List<String> knownFlags) {
+        StringBuilder b = new StringBuilder("options:");
+        for (String k : known) {
+            b.append(' ').append(k).append(' ').append(k.substring(2).toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+        }
+        for (String f : knownFlags) {
+            b.append(' ').append(f);
+        }
+        return b.append("\n(bin/l0stream help says what each command does; README.md describes every option)").toString();
     }
 
     public boolean flag(String k) {

@@ -21,6 +21,11 @@ public final class BrokerCommand {
 
     public static void main(String[] argv) {
         String verb = argv.length == 0 ? "status" : argv[0];
+        if (verb.equals("--help") || verb.equals("-h")) {
+            System.out.println("usage: l0stream broker start|stop|status [--port 9092] [--controller-port P] [--data-dir DIR]"
+                    + " [--heap-mb MB] [--secure]");
+            return;
+        }
         Args a = Args.parse(Arrays.copyOfRange(argv, Math.min(1, argv.length), argv.length),
                 List.of("--port", "--controller-port", "--data-dir", "--heap-mb"), List.of("--secure"));
         boolean secure = a.flag("--secure");
