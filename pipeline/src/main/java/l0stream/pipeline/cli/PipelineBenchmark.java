@@ -119,9 +119,13 @@ public final class PipelineBenchmark {
                 ObjectNode o = new ObjectMapper().createObjectNode();
                 // on a thread that ends, as the job's trainer runs on a task thread: a bare loop on the main
                 // thread would leave a second libgomp team alive and slow the pipeline measured after it
+                long total = windows.get(0).to();
+                // progress: a round trains warm-up + window records twice, a few minutes on 2 cores
+                System.err.printf(Locale.ROOT, "round %d/%d: bare loop, %,d records (the last %,d timed) ...%n", r + 1, rounds, total, n);
                 l0stream.model.KernelSelfCheck.onOwnThread("bare-trainer", () -> bare(cfg, data, windows, o, brokerProcess));
                 L0StreamJob.ensureTopics(cfg);
                 produce(cfg, data, warm + n);
+                System.err.printf(Locale.ROOT, "round %d/%d: Kafka + Flink job, the same %,d records ...%n", r + 1, rounds, total);
                 pipeline(cfg, windows, o, brokerProcess);
                 for (Window w : windows) {
                     ratios(o, w.prefix());
