@@ -94,14 +94,23 @@ public final class KernelSelfCheck {
     }
 
     /**
-     * Runs {@code check} on a thread of its own that ends with it ({@code bench pipeline}'s bare
+     * Runs {@code work} on a thread of its own that ends with it ({@code bench pipeline}'s bare
      * loop runs on one too). Why: libgomp keeps a team of worker threads for every thread that ran
      * a parallel region, for as long as that thread lives, and once it manages more threads than
      * there are CPUs it stops spinning between regions and puts workers to sleep instead (its
-     * "throttled" spin count). If the check's convolution ran on the JVM's main thread, which lives for the whole job, a trainer on any other thread (every
-     * Flink task thread) would pay a futex wake-up per parallel region from then on: on 2 cores the
-     * pipeline's learning steps took ~30 % longer than the same steps on a thread of their own.
+     * "throttled" spin count). If the check's convolution ran on the JVM's main thread, which lives
+     * for the whole job, a trainer on any other thread (every Flink task thread) would pay a futex
+     * wake-up per parallel region from then on: on 2 cores the pipeline's learning steps took ~30 %
+     * longer than the same steps on a thread of their own.
      */
+    public static void onOwnThread(String name, Runnable work) {
+        onOwnThread(name, () -> {
+            work.run();
+            return 0;
+        });
+    }
+
+    /** {@link #onOwnThread(String, Runnable)} for work with a result. */
     public static double onOwnThread(String name, java.util.function.DoubleSupplier check) {
         double[] out = {Double.NaN};
         RuntimeException[] failure = {null};

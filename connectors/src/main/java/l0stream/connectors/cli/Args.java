@@ -24,7 +24,7 @@ public final class Args {
         Args a = new Args();
         for (int i = 0; i < argv.length; i++) {
             String k = argv[i];
-            if (HELP.contains(k) && !known.contains(k) && !knownFlags.contains(k)) {
+            if (asksForHelp(k) && !known.contains(k) && !knownFlags.contains(k)) {
                 // a user asking for help gets the options, not "Unknown option --help" and a stack trace
                 System.out.println(usage(known, knownFlags));
                 System.exit(0);
@@ -45,7 +45,10 @@ public final class Args {
         return a;
     }
 
-    private static final List<String> HELP = List.of("--help", "-h");
+    /** Whether {@code arg} is a request for the command's usage ({@code --help} or {@code -h}). */
+    public static boolean asksForHelp(String arg) {
+        return arg.equals("--help") || arg.equals("-h");
+    }
 
     /** What {@code --help} prints: every option of the command, those taking a value first. */
     static String usage(List<String> known, List<String> knownFlags) {

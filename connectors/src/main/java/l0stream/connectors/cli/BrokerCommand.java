@@ -21,7 +21,7 @@ public final class BrokerCommand {
 
     public static void main(String[] argv) {
         String verb = argv.length == 0 ? "status" : argv[0];
-        if (verb.equals("--help") || verb.equals("-h")) {
+        if (Args.asksForHelp(verb)) {
             System.out.println("usage: l0stream broker start|stop|status [--port 9092] [--controller-port P] [--data-dir DIR]"
                     + " [--heap-mb MB] [--secure]");
             return;

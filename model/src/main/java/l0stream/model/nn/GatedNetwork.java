@@ -3,12 +3,14 @@ package l0stream.model.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
+import ai.djl.pytorch.jni.JniUtils;
 
 import l0stream.model.gate.GateKind;
 import l0stream.model.gate.GateNoise;
@@ -194,12 +196,12 @@ public final class GatedNetwork implements AutoCloseable {
         }
         // autograd refuses in-place writes to parameters while it records, and recording is on by
         // default on a thread that has not yet closed a gradient collector (a task thread restoring)
-        boolean recording = ai.djl.pytorch.jni.JniUtils.isGradMode();
-        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+        boolean recording = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
         try (NDManager tmp = target.getManager().newSubManager()) {
-            target.set(new ai.djl.ndarray.index.NDIndex(":"), tmp.create(values, target.getShape()));
+            target.set(new NDIndex(":"), tmp.create(values, target.getShape()));
         } finally {
-            ai.djl.pytorch.jni.JniUtils.setGradMode(recording);
+            JniUtils.setGradMode(recording);
         }
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import l0stream.model.artifact.ArtifactFormatException;
 import l0stream.model.artifact.TensorArchive;
 import l0stream.model.artifact.TensorArchive.Tensor;
+import l0stream.model.nn.GatedNetwork;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,7 +15,7 @@ import java.util.Map;
 
 /**
  * A model's parameters without its optimiser state: every tensor of
- * {@link l0stream.model.nn.GatedNetwork#state()} (weights, BN statistics, gate and generator
+ * {@link GatedNetwork#state()} (weights, BN statistics, gate and generator
  * parameters) as a {@link TensorArchive} with magic {@code L0PM}, format version 1. Header:
  * {@code {"format":"l0stream-parameters","network","gates"}}.
  *
@@ -51,7 +52,7 @@ public final class ModelParameters {
                 throw new ArtifactFormatException(WHAT + " tensor " + e.getKey() + " has " + saved.data().length
                         + " values, the model needs " + e.getValue().getShape());
             }
-            l0stream.model.nn.GatedNetwork.assign(e.getValue(), saved.data());
+            GatedNetwork.assign(e.getValue(), saved.data());
         }
     }
 

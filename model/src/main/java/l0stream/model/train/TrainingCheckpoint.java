@@ -5,10 +5,10 @@ import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import l0stream.model.ModelConfig;
-import l0stream.model.nn.GatedNetwork;
 import l0stream.model.artifact.ArtifactFormatException;
 import l0stream.model.artifact.TensorArchive;
 import l0stream.model.artifact.TensorArchive.Tensor;
+import l0stream.model.nn.GatedNetwork;
 
 import java.util.ArrayList;
 import java.util.HashMap;

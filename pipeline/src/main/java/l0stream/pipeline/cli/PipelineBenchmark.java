@@ -121,10 +121,11 @@ public final class PipelineBenchmark {
                 // thread would leave a second libgomp team alive and slow the pipeline measured after it
                 long total = windows.get(0).to();
                 // progress: a round trains warm-up + window records twice, a few minutes on 2 cores
-                System.err.printf(Locale.ROOT, "round %d/%d: bare loop, %,d records (the last %,d timed) ...%n", r + 1, rounds, total, n);
+                System.err.printf(Locale.ROOT, "round %d/%d: bare loop, %,d records (the last %,d timed) ...%n", r + 1, rounds, total,
+                        windows.get(0).images());
                 l0stream.model.KernelSelfCheck.onOwnThread("bare-trainer", () -> bare(cfg, data, windows, o, brokerProcess));
                 L0StreamJob.ensureTopics(cfg);
-                produce(cfg, data, warm + n);
+                produce(cfg, data, Math.toIntExact(total));
                 System.err.printf(Locale.ROOT, "round %d/%d: Kafka + Flink job, the same %,d records ...%n", r + 1, rounds, total);
                 pipeline(cfg, windows, o, brokerProcess);
                 for (Window w : windows) {
@@ -326,10 +327,8 @@ public final class PipelineBenchmark {
      * (a) The same work without Kafka or Flink: the job's own learning loop ({@link ContinualLearner},
      * with the job's continual settings: replay, probe, detector) per batch, through the end of the
      * last window, each window timed from the start of its first batch to the end of its last.
-     *
-     * @return the first window's images per second
      */
-    static double bare(PipelineConfig cfg, ImageDataset data, List<Window> windows, ObjectNode out, ProcessHandle broker) {
+    static void bare(PipelineConfig cfg, ImageDataset data, List<Window> windows, ObjectNode out, ProcessHandle broker) {
         int bs = cfg.batchSize();
         long total = windows.stream().mapToLong(Window::to).max().orElseThrow();
         List<Batch> batches = new ArrayList<>();
@@ -374,7 +373,6 @@ public final class PipelineBenchmark {
             out.put("trainer_learner_state_bytes", learner.writeState().length);
             out.put("replay_ratio", cfg.continual().replayRatio());
             out.put("replay_capacity", cfg.continual().replayCapacity());
-            return out.get(windows.get(0).prefix() + "bare_images_per_s").asDouble();
         }
     }
 
